@@ -1,0 +1,98 @@
+//! The crate's one error type.
+//!
+//! Every fallible function in the crate returns [`Result<T>`]. Each variant's message says what
+//! failed and with which input, so that `eprintln!("{err}")` alone tells a student what to fix.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in this crate, as a value.
+///
+/// The enum is `#[non_exhaustive]`: later chapters add variants without breaking your `match`.
+///
+/// # Examples
+///
+/// ```
+/// use concurrency_lab::Error;
+///
+/// let err = Error::invalid_input("name", "", "it must contain at least one letter");
+/// assert_eq!(err.to_string(), r#"invalid name "": it must contain at least one letter"#);
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be created, written, synced or read.
+    #[error("could not {action} {path:?}: {source}")]
+    Io {
+        /// What was being done: `"create"`, `"write"`, `"read"`, …
+        action: &'static str,
+        /// The file it was done to.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An argument lies outside what the function accepts (an empty name, a zero repeat count…).
+    #[error("invalid {what} {value:?}: {reason}")]
+    InvalidInput {
+        /// Which argument: `"name"`, `"index"`, `"number"`, …
+        what: &'static str,
+        /// The value that was given, as text.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    // ----- bench -----
+
+    // ----- pool -----
+
+    // ----- workers -----
+
+    // ----- coro -----
+}
+
+impl Error {
+    /// Builds an [`Error::InvalidInput`] for argument `what` holding `value`, refused for `reason`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::Error;
+    ///
+    /// let err = Error::invalid_input("repeat", 0, "must be at least 1");
+    /// assert!(matches!(err, Error::InvalidInput { what: "repeat", .. }));
+    /// ```
+    pub fn invalid_input(
+        what: &'static str,
+        value: impl std::fmt::Display,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::InvalidInput {
+            what,
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Builds an [`Error::Io`] for `action` on `path` that failed with `source`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::Error;
+    ///
+    /// let source = std::io::Error::from(std::io::ErrorKind::NotFound);
+    /// let err = Error::io("read", "missing.txt", source);
+    /// assert!(err.to_string().starts_with(r#"could not read "missing.txt""#));
+    /// ```
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// The crate's result type: `Ok(T)` or one of the [`Error`] variants.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,1 @@
+//! Logic of the `async_gather` exercise. (Being written.)

@@ -1,0 +1,7 @@
+#![doc = include_str!("../../docs/exercises.md")]
+
+pub mod async_gather;
+pub mod file_timing;
+pub mod name_index;
+pub mod range_count;
+pub mod some_worker;

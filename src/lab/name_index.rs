@@ -1,0 +1,1 @@
+//! Logic of the `name_index` exercise. (Being written.)

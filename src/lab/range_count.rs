@@ -1,0 +1,1 @@
+//! Logic of the `range_count` exercise. (Being written.)

@@ -1,0 +1,1 @@
+//! Logic of the `some_worker` exercise. (Being written.)

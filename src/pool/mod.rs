@@ -1,0 +1,1 @@
+//! Chapter 3 — pools of workers over OS threads and OS processes. (Being written.)

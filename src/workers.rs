@@ -1,0 +1,1 @@
+//! Chapter 4 — long-lived worker threads and queues. (Being written.)
