@@ -1,1 +1,61 @@
-//! Chapter 3 — pools of workers over OS threads and OS processes. (Being written.)
+//! Chapter 3 — pools of workers over OS threads and OS processes. (Chapter text being written.)
+
+mod api;
+mod backend;
+mod builder;
+mod callbacks;
+mod chunk;
+mod imap;
+mod options;
+mod result;
+mod sink;
+mod slot;
+mod task;
+mod thread;
+
+pub use api::Pool;
+pub use backend::{Backend, Processes, Runs, Threads};
+pub use builder::PoolBuilder;
+pub use callbacks::Callbacks;
+pub use imap::IMap;
+pub use options::MapOptions;
+pub use result::{AsyncResult, MapResult, Progress};
+pub use task::Task;
+
+/// A pool of worker threads: Python's `multiprocessing.pool.ThreadPool`, without the GIL.
+///
+/// # Examples
+///
+/// ```
+/// use concurrency_lab::pool::ThreadPool;
+///
+/// let pool = ThreadPool::new(2)?;
+/// assert_eq!(pool.map(|n: u32| n * 2, [1, 2, 3])?, [2, 4, 6]);
+/// # Ok::<(), concurrency_lab::Error>(())
+/// ```
+pub type ThreadPool = Pool<Threads>;
+
+/// The number of logical CPUs: Python's `multiprocessing.cpu_count()`.
+///
+/// # Examples
+///
+/// ```
+/// use concurrency_lab::pool::cpu_count;
+///
+/// println!("Number of processors: {}", cpu_count());
+/// assert!(cpu_count() >= 1);
+/// ```
+pub fn cpu_count() -> usize {
+    num_cpus::get()
+}
+
+/// The text of a panic's payload: what `panic!("...")` was given.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "the panic's payload is not text".to_owned()
+    }
+}
