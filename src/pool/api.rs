@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::backend::{Backend, Config, Engine, Runs};
+use super::buffer::Chunk;
 use super::builder::PoolBuilder;
 use super::callbacks::Callbacks;
-use super::chunk::{default_chunksize, split};
+use super::chunk::default_chunksize;
 use super::imap::IMap;
 use super::result::{AsyncResult, MapResult};
 use super::sink::{MapState, Sink};
@@ -222,7 +223,7 @@ impl<B: Backend> Pool<B> {
                     .expect("a sink of one item delivers one outcome"),
             );
         });
-        self.submit(B::job(&Arc::new(f), vec![args], sink), action)?;
+        self.submit(B::job(&Arc::new(f), Chunk::whole(vec![args]), sink), action)?;
         Ok(AsyncResult::new(slot))
     }
 
@@ -408,42 +409,34 @@ impl<B: Backend> Pool<B> {
                 "a chunk holds at least one item",
             ));
         }
-        let chunks = self.chunk(items, options.chunksize);
-        let total = chunks.iter().map(Vec::len).sum();
+        let items: Vec<Args> = items.collect(); // in place when `items` came from a Vec
+        let total = items.len();
+        let chunksize = options
+            .chunksize
+            .unwrap_or_else(|| default_chunksize(total, self.workers));
         let slot = Arc::new(Slot::new(options.callbacks));
+        let chunks = Chunk::split(items, chunksize);
         let map = MapState::new(chunks.len(), total, Arc::clone(&slot));
         let result = MapResult::new(slot, Arc::clone(&map.progress), total);
         if total == 0 {
             map.complete_empty();
             return Ok(result);
         }
+        // Every sink exists before the first submission: if the pool refuses a chunk midway,
+        // the sinks not yet submitted drop with the iterator and fail their items, so the map
+        // still completes (with an error) and nothing waits for it forever.
+        let mut sinks = (0..chunks.len())
+            .map(|index| {
+                let start = index * chunksize;
+                Sink::map_chunk(&map, start, chunksize.min(total - start))
+            })
+            .collect::<Vec<_>>()
+            .into_iter();
         let f = Arc::new(f);
-        let mut start = 0;
-        let mut sinks = Vec::with_capacity(chunks.len());
-        for (index, chunk) in chunks.iter().enumerate() {
-            sinks.push(Sink::map_chunk(&map, index, start, chunk.len()));
-            start += chunk.len();
-        }
-        let mut sinks = sinks.into_iter();
         for (chunk, sink) in chunks.into_iter().zip(sinks.by_ref()) {
-            // On refusal the remaining sinks drop here, failing their items: the map ends.
             self.submit(B::job(&f, chunk, sink), action)?;
         }
         Ok(result)
-    }
-
-    /// Cuts `items` into chunks of `chunksize`, or of Python's default size for their count.
-    fn chunk<T>(&self, items: impl Iterator<Item = T>, chunksize: Option<usize>) -> Vec<Vec<T>> {
-        let (low, high) = items.size_hint();
-        match (chunksize, high) {
-            (Some(size), _) => split(items, size),
-            (None, Some(high)) if high == low => split(items, default_chunksize(low, self.workers)),
-            (None, _) => {
-                let items: Vec<T> = items.collect();
-                let size = default_chunksize(items.len(), self.workers);
-                split(items, size)
-            }
-        }
     }
 
     /// A lazy, ordered `map` over `items` (Python's `imap`): results come out in input order

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::Task;
+use super::buffer::Chunk;
 use super::sink::Sink;
 use crate::Result;
 
@@ -59,7 +60,7 @@ pub trait Backend: sealed::Sealed + Sized + Send + Sync + 'static {
 #[allow(private_interfaces)]
 pub trait Runs<F: Task<Args>, Args>: Backend {
     #[doc(hidden)]
-    fn job(f: &Arc<F>, chunk: Vec<Args>, sink: Sink<F::Output>) -> <Self::Engine as Engine>::Job;
+    fn job(f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> <Self::Engine as Engine>::Job;
 
     #[doc(hidden)]
     fn initializer(f: F) -> <Self::Engine as Engine>::Init

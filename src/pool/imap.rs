@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crossbeam::channel::{self, Receiver, Sender};
 
 use super::backend::{Backend, Runs};
+use super::buffer::Chunk;
 use super::sink::Sink;
 use super::{Pool, Task};
 use crate::{Error, Result};
@@ -154,7 +155,10 @@ where
                 // The receiver lives in this iterator; if it is gone, nobody wants the results.
                 let _ = sender.send((index, outcomes));
             });
-            match self.pool.submit(B::job(&self.f, chunk, sink), "imap") {
+            match self
+                .pool
+                .submit(B::job(&self.f, Chunk::whole(chunk), sink), "imap")
+            {
                 Ok(()) => {
                     self.submitted += 1;
                     self.in_flight += 1;
@@ -167,11 +171,11 @@ where
     /// Waits for the next batch to yield: the next chunk in order, or whichever finishes.
     fn next_batch(&mut self) -> Vec<Result<R>> {
         loop {
-            if self.ordered {
-                if let Some(batch) = self.early.remove(&self.next_index) {
-                    self.next_index += 1;
-                    return batch;
-                }
+            if self.ordered
+                && let Some(batch) = self.early.remove(&self.next_index)
+            {
+                self.next_index += 1;
+                return batch;
             }
             // Every submitted chunk's sink sends exactly once, even when its job is discarded,
             // and this iterator holds a sender: receiving cannot fail.

@@ -2,6 +2,7 @@
 
 mod api;
 mod backend;
+mod buffer;
 mod builder;
 mod callbacks;
 mod chunk;

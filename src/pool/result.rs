@@ -235,6 +235,10 @@ impl ProgressCounter {
     pub(crate) fn add(&self, items: usize) {
         self.done.fetch_add(items, Ordering::Relaxed);
     }
+
+    pub(crate) fn done(&self) -> usize {
+        self.done.load(Ordering::Relaxed)
+    }
 }
 
 /// The future result of [`Pool::map_async`]: Python's `MapResult`, plus progress.
@@ -295,7 +299,7 @@ impl<T> MapResult<T> {
     /// ```
     pub fn progress(&self) -> Progress {
         Progress {
-            done: self.counter.done.load(Ordering::Relaxed).min(self.total),
+            done: self.counter.done().min(self.total),
             total: self.total,
         }
     }

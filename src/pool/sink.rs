@@ -6,12 +6,14 @@
 //! away by `terminate`, a worker died — fails every item it did not receive, so no caller
 //! ever waits for a result that will not come.
 
-use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::buffer::{Chunk, Output, OutputRange};
 use super::result::ProgressCounter;
 use super::slot::Slot;
+use super::{Task, panic_message};
 use crate::{Error, Result};
 
 /// How many finished items a map chunk collects before it publishes them to the progress
@@ -21,123 +23,155 @@ const PROGRESS_BATCH: usize = 256;
 type Deliver<R> = Box<dyn FnOnce(Vec<Result<R>>) + Send>;
 
 /// Receives, in order, the outcome of each item of one chunk.
-pub(crate) struct Sink<R> {
-    expected: usize,
-    pushed: usize,
-    target: Option<Target<R>>,
-}
+pub(crate) struct Sink<R>(Option<Target<R>>);
 
 enum Target<R> {
-    /// Per-item outcomes handed over in one piece when the chunk is finished.
+    /// Per-item outcomes handed over in one piece when the chunk is finished: `apply`, `imap`.
     Items {
+        expected: usize,
         outcomes: Vec<Result<R>>,
         deliver: Deliver<R>,
     },
-    /// Values written straight into one chunk of a map; only the first failure is kept.
+    /// Values written straight into the map's output. The first failure fails the map, so
+    /// after it nothing more is written and only the failure is kept.
     Map {
         map: Arc<MapState<R>>,
-        chunk: usize,
-        start: usize,
-        values: Vec<R>,
+        output: OutputRange<R>,
         failure: Option<(usize, Error)>,
-        unreported: usize,
+        /// Items already added to the map's progress counter.
+        reported: usize,
     },
 }
 
 impl<R: Send + 'static> Sink<R> {
     /// A sink for `len` items whose outcomes go to `deliver`, all at once, when finished.
     pub(crate) fn items(len: usize, deliver: impl FnOnce(Vec<Result<R>>) + Send + 'static) -> Self {
-        Sink {
+        Sink(Some(Target::Items {
             expected: len,
-            pushed: 0,
-            target: Some(Target::Items {
-                outcomes: Vec::with_capacity(len),
-                deliver: Box::new(deliver),
-            }),
-        }
+            outcomes: Vec::with_capacity(len),
+            deliver: Box::new(deliver),
+        }))
     }
 
-    /// The sink for chunk number `chunk` of `map`, covering items `start..start + len`.
-    pub(crate) fn map_chunk(
-        map: &Arc<MapState<R>>,
-        chunk: usize,
-        start: usize,
-        len: usize,
-    ) -> Self {
-        Sink {
-            expected: len,
-            pushed: 0,
-            target: Some(Target::Map {
-                map: Arc::clone(map),
-                chunk,
-                start,
-                values: Vec::with_capacity(len),
-                failure: None,
-                unreported: 0,
-            }),
-        }
+    /// The sink for the chunk of `map` covering items `start..start + len`.
+    pub(crate) fn map_chunk(map: &Arc<MapState<R>>, start: usize, len: usize) -> Self {
+        Sink(Some(Target::Map {
+            map: Arc::clone(map),
+            output: map.output_range(start, len),
+            failure: None,
+            reported: 0,
+        }))
     }
 
-    /// How many items the chunk holds.
-    pub(crate) fn len(&self) -> usize {
-        self.expected
-    }
-
-    /// Records the next item's outcome.
-    #[inline]
-    pub(crate) fn push(&mut self, outcome: Result<R>) {
-        let index = self.pushed;
-        self.pushed += 1;
-        match self.target.as_mut() {
-            Some(Target::Items { outcomes, .. }) => outcomes.push(outcome),
+    /// Runs `f` over `items` here, on this thread, and finishes.
+    ///
+    /// A panicking item fails alone: for `apply` and `imap` the next items still run; a map
+    /// has failed as a whole at its first failure, so its chunk stops there.
+    pub(crate) fn run<F, Args>(mut self, f: &F, mut items: Chunk<Args>)
+    where
+        F: Task<Args, Output = R>,
+    {
+        match &mut self.0 {
             Some(Target::Map {
                 map,
-                start,
-                values,
-                failure,
-                unreported,
+                output,
+                reported,
                 ..
             }) => {
-                match outcome {
-                    Ok(value) => values.push(value),
-                    Err(error) => {
-                        failure.get_or_insert((*start + index, error));
-                    }
+                let progress = &map.progress;
+                let values = items.by_ref().map(|args| f.call_with(args));
+                let ran = catch_unwind(AssertUnwindSafe(|| {
+                    output.fill(values, PROGRESS_BATCH, || {
+                        progress.add(PROGRESS_BATCH);
+                        *reported += PROGRESS_BATCH;
+                    });
+                }));
+                if let Err(payload) = ran {
+                    self.push(Err(panicked(payload)));
                 }
-                *unreported += 1;
-                if *unreported == PROGRESS_BATCH {
-                    map.progress.add(PROGRESS_BATCH);
-                    *unreported = 0;
+            }
+            Some(Target::Items { .. }) => {
+                // One catch_unwind guards the whole loop, so the happy path pays for it once;
+                // after a panic the loop resumes with the next item.
+                while let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
+                    for args in items.by_ref() {
+                        self.push(Ok(f.call_with(args)));
+                    }
+                })) {
+                    self.push(Err(panicked(payload)));
                 }
             }
             None => {}
         }
+        self.finish();
     }
 
-    /// Fails every item not yet pushed with `error()`, then finishes.
+    /// Records the next item's outcome (the process backend, decoding a worker's reply).
+    pub(crate) fn push(&mut self, outcome: Result<R>) {
+        match (&mut self.0, outcome) {
+            (Some(Target::Items { outcomes, .. }), outcome) => outcomes.push(outcome),
+            (
+                Some(Target::Map {
+                    output,
+                    failure: None,
+                    ..
+                }),
+                Ok(value),
+            ) => output.write(value),
+            (
+                Some(Target::Map {
+                    output, failure, ..
+                }),
+                Err(error),
+            ) => {
+                let (start, written) = output.extent();
+                failure.get_or_insert((start + written, error));
+            }
+            _ => {}
+        }
+    }
+
+    /// Fails every item not yet reported with `error()`, then finishes.
     pub(crate) fn fail_rest(mut self, error: impl Fn() -> Error) {
-        while self.pushed < self.expected {
-            self.push(Err(error()));
+        match &mut self.0 {
+            Some(Target::Items {
+                expected, outcomes, ..
+            }) => {
+                let missing = *expected - outcomes.len();
+                outcomes.extend((0..missing).map(|_| Err(error())));
+            }
+            Some(Target::Map { .. }) => self.push(Err(error())), // only the first failure counts
+            None => {}
         }
         self.finish();
     }
 
-    /// Hands the outcomes over. Every item must have been pushed.
+    /// Hands the outcomes over. Items never reported fail with [`Error::Protocol`].
     pub(crate) fn finish(mut self) {
-        debug_assert_eq!(self.pushed, self.expected, "a chunk reports every item");
-        match self.target.take() {
-            Some(Target::Items { outcomes, deliver }) => deliver(outcomes),
+        let complete = match &self.0 {
+            Some(Target::Items {
+                expected, outcomes, ..
+            }) => outcomes.len() == *expected,
+            Some(Target::Map {
+                output, failure, ..
+            }) => failure.is_some() || output.is_full(),
+            None => true,
+        };
+        if !complete {
+            return self.fail_rest(|| Error::Protocol {
+                message: "the worker did not report every result of its chunk".to_owned(),
+            });
+        }
+        match self.0.take() {
+            Some(Target::Items {
+                outcomes, deliver, ..
+            }) => deliver(outcomes),
             Some(Target::Map {
                 map,
-                chunk,
-                values,
+                output,
                 failure,
-                unreported,
-                ..
-            }) => {
-                map.progress.add(unreported);
-                map.chunk_done(chunk, values, failure);
-            }
+                reported,
+            }) => map.chunk_done(output, failure, reported),
             None => {}
         }
     }
@@ -145,49 +179,51 @@ impl<R: Send + 'static> Sink<R> {
 
 impl<R> Drop for Sink<R> {
     fn drop(&mut self) {
-        if self.target.is_none() {
-            return;
-        }
-        // Dropped unfinished: the job was discarded without running to its end.
-        let target = self.target.take();
-        let missing = self.expected - self.pushed;
-        match target {
+        // Dropped unfinished: the job was discarded before it ran to its end.
+        match self.0.take() {
             Some(Target::Items {
+                expected,
                 mut outcomes,
                 deliver,
             }) => {
+                let missing = expected - outcomes.len();
                 outcomes.extend((0..missing).map(|_| Err(Error::PoolTerminated)));
                 deliver(outcomes);
             }
             Some(Target::Map {
                 map,
-                chunk,
-                start,
-                values,
+                output,
                 failure,
-                unreported,
+                reported,
             }) => {
-                let first_missing = start + self.pushed;
-                let failure = failure.or(Some((first_missing, Error::PoolTerminated)));
-                map.progress.add(unreported + missing);
-                map.chunk_done(chunk, values, failure);
+                let (start, written) = output.extent();
+                let failure = failure.or(Some((start + written, Error::PoolTerminated)));
+                map.chunk_done(output, failure, reported);
             }
             None => {}
         }
     }
 }
 
-/// The shared state of one `map`: chunk results as they arrive, and the final slot.
+fn panicked(payload: Box<dyn std::any::Any + Send>) -> Error {
+    Error::TaskPanicked {
+        message: panic_message(payload.as_ref()),
+    }
+}
+
+/// The shared state of one `map`: its output, how its chunks ended, and the final slot.
 pub(crate) struct MapState<R> {
-    chunks: Mutex<Chunks<R>>,
+    output: Mutex<Option<Arc<Output<R>>>>,
+    chunks: Mutex<ChunkReports>,
     remaining: AtomicUsize,
     pub(crate) progress: Arc<ProgressCounter>,
     slot: Arc<Slot<Vec<R>>>,
-    total: usize,
 }
 
-struct Chunks<R> {
-    values: BTreeMap<usize, Vec<R>>,
+#[derive(Default)]
+struct ChunkReports {
+    /// `(start, items written)` of every finished chunk.
+    written: Vec<(usize, usize)>,
     /// The failure with the lowest item index: the one `get()` reports.
     first_failure: Option<(usize, Error)>,
 }
@@ -195,15 +231,20 @@ struct Chunks<R> {
 impl<R> MapState<R> {
     pub(crate) fn new(chunks: usize, total: usize, slot: Arc<Slot<Vec<R>>>) -> Arc<Self> {
         Arc::new(MapState {
-            chunks: Mutex::new(Chunks {
-                values: BTreeMap::new(),
-                first_failure: None,
-            }),
+            output: Mutex::new(Some(Output::with_len(total))),
+            chunks: Mutex::new(ChunkReports::default()),
             remaining: AtomicUsize::new(chunks),
             progress: Arc::default(),
             slot,
-            total,
         })
+    }
+
+    fn output_range(&self, start: usize, len: usize) -> OutputRange<R> {
+        let output = self.output.lock().unwrap_or_else(PoisonError::into_inner);
+        output
+            .as_ref()
+            .expect("ranges are cut before the map completes")
+            .range(start, len)
     }
 
     /// Completes a map of no items.
@@ -211,41 +252,101 @@ impl<R> MapState<R> {
         self.slot.complete(Ok(Vec::new()));
     }
 
-    fn chunk_done(&self, chunk: usize, values: Vec<R>, failure: Option<(usize, Error)>) {
+    /// Records a finished chunk; the last one completes the map.
+    fn chunk_done(&self, output: OutputRange<R>, failure: Option<(usize, Error)>, reported: usize) {
         {
             let mut chunks = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
-            match failure {
-                Some((item, error)) => {
-                    if chunks
-                        .first_failure
-                        .as_ref()
-                        .is_none_or(|(first, _)| item < *first)
-                    {
-                        chunks.first_failure = Some((item, error));
-                    }
-                }
-                // Once the map has failed, later values are of no use: free them early.
-                None if chunks.first_failure.is_none() => {
-                    chunks.values.insert(chunk, values);
-                }
-                None => {}
+            chunks.written.push(output.extent());
+            if let Some((item, error)) = failure
+                && chunks
+                    .first_failure
+                    .as_ref()
+                    .is_none_or(|(first, _)| item < *first)
+            {
+                chunks.first_failure = Some((item, error));
             }
         }
+        // A finished chunk counts in full, failed and unrun items too: done means done.
+        self.progress.add(output.len() - reported);
+        drop(output); // the last chunk to finish must find no writer left
         if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.slot.complete(self.assemble());
         }
     }
 
-    /// Joins the chunks in input order, or reports the first failure.
+    /// The output in input order, or the first failure (dropping what was written).
     fn assemble(&self) -> Result<Vec<R>> {
+        let output = self
+            .output
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .expect("a map is assembled once");
         let mut chunks = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, error)) = chunks.first_failure.take() {
-            return Err(error);
+        match chunks.first_failure.take() {
+            Some((_, error)) => {
+                // SAFETY: every chunk has reported, so no writer is left, and `written` lists
+                // exactly what each chunk wrote.
+                unsafe { output.discard(&chunks.written) };
+                Err(error)
+            }
+            // SAFETY: no chunk failed, and a chunk without failure finishes only when full
+            // (`Sink::finish`), so the ranges — cut to cover the output once — are all
+            // written; no writer is left.
+            None => Ok(unsafe { output.into_vec() }),
         }
-        let mut all = Vec::with_capacity(self.total);
-        for (_, values) in std::mem::take(&mut chunks.values) {
-            all.extend(values);
-        }
-        Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_item_fails_alone() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = Sink::items(4, move |outcomes| tx.send(outcomes).unwrap());
+        let halve = |n: u32| {
+            assert!(n % 2 == 0, "odd: {n}");
+            n / 2
+        };
+        sink.run(&halve, Chunk::whole(vec![(2,), (3,), (4,), (5,)]));
+        let outcomes = rx.recv().unwrap();
+        assert_eq!(outcomes.len(), 4);
+        assert_eq!(*outcomes[0].as_ref().unwrap(), 1);
+        assert!(
+            matches!(&outcomes[1], Err(Error::TaskPanicked { message }) if message == "odd: 3")
+        );
+        assert_eq!(*outcomes[2].as_ref().unwrap(), 2);
+        assert!(outcomes[3].is_err());
+    }
+
+    #[test]
+    fn a_dropped_sink_fails_what_it_did_not_receive() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut sink = Sink::items(3, move |outcomes| tx.send(outcomes).unwrap());
+        sink.push(Ok(1));
+        drop(sink);
+        let outcomes = rx.recv().unwrap();
+        assert_eq!(*outcomes[0].as_ref().unwrap(), 1);
+        assert!(matches!(outcomes[1], Err(Error::PoolTerminated)));
+        assert!(matches!(outcomes[2], Err(Error::PoolTerminated)));
+    }
+
+    #[test]
+    fn a_map_completes_with_its_first_failure_and_counts_every_item() {
+        let slot = Arc::new(Slot::new(Default::default()));
+        let map = MapState::new(2, 4, Arc::clone(&slot));
+        let mut first = Sink::map_chunk(&map, 0, 2);
+        let second = Sink::map_chunk(&map, 2, 2);
+        first.push(Ok(String::from("kept, then dropped")));
+        first.push(Err(Error::TaskPanicked {
+            message: "item 1".into(),
+        }));
+        first.finish();
+        second.fail_rest(|| Error::PoolTerminated);
+        assert!(slot.wait(None));
+        assert!(matches!(slot.take(), Err(Error::TaskPanicked { message }) if message == "item 1"));
+        assert_eq!(map.progress.done(), 4);
     }
 }

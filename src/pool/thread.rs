@@ -9,7 +9,7 @@ use std::time::Instant;
 use crossbeam::channel::{self, Receiver, Sender};
 
 use super::backend::{Config, Engine, Runs, Threads};
-use super::chunk::run_chunk;
+use super::buffer::Chunk;
 use super::sink::Sink;
 use super::{Task, panic_message};
 use crate::{Error, Result};
@@ -21,9 +21,9 @@ pub(crate) type ThreadInit = Arc<dyn Fn() + Send + Sync>;
 
 #[allow(private_interfaces)]
 impl<F: Task<Args>, Args: Send + 'static> Runs<F, Args> for Threads {
-    fn job(f: &Arc<F>, chunk: Vec<Args>, sink: Sink<F::Output>) -> ThreadJob {
+    fn job(f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> ThreadJob {
         let f = Arc::clone(f);
-        Box::new(move || run_chunk(&*f, chunk, sink))
+        Box::new(move || sink.run(&*f, chunk))
     }
 
     fn initializer(f: F) -> ThreadInit
