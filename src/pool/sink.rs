@@ -307,7 +307,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         let sink = Sink::items(4, move |outcomes| tx.send(outcomes).unwrap());
         let halve = |n: u32| {
-            assert!(n % 2 == 0, "odd: {n}");
+            assert!(n.is_multiple_of(2), "odd: {n}");
             n / 2
         };
         sink.run(&halve, Chunk::whole(vec![(2,), (3,), (4,), (5,)]));
