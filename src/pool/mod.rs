@@ -8,6 +8,7 @@ mod callbacks;
 mod chunk;
 mod imap;
 mod options;
+mod process;
 mod result;
 mod sink;
 mod slot;
@@ -20,6 +21,7 @@ pub use builder::PoolBuilder;
 pub use callbacks::Callbacks;
 pub use imap::IMap;
 pub use options::MapOptions;
+pub use process::init;
 pub use result::{AsyncResult, MapResult, Progress};
 pub use task::Task;
 
@@ -35,6 +37,30 @@ pub use task::Task;
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
 pub type ThreadPool = Pool<Threads>;
+
+/// A pool of worker processes: Python's `multiprocessing.Pool` (spawn start method).
+///
+/// Its tasks are plain functions — `fn` items or closures that capture nothing — whose
+/// arguments and results implement serde's `Serialize` and `Deserialize`: they cross to the
+/// worker through a socket. A program that uses it calls [`init()`] first thing in `main`.
+///
+/// # Examples
+///
+/// ```rust,standalone_crate
+/// use concurrency_lab::pool::{self, ProcessPool};
+///
+/// fn howmany_within_range(row: Vec<u8>, minimum: u8, maximum: u8) -> usize {
+///     row.iter().filter(|n| (minimum..=maximum).contains(n)).count()
+/// }
+///
+/// fn main() -> Result<(), concurrency_lab::Error> {
+///     pool::init();
+///     let pool = ProcessPool::new(2)?;
+///     assert_eq!(pool.apply(howmany_within_range, (vec![1, 5, 7, 9], 4, 8))?, 2);
+///     Ok(())
+/// }
+/// ```
+pub type ProcessPool = Pool<Processes>;
 
 /// The number of logical CPUs: Python's `multiprocessing.cpu_count()`.
 ///

@@ -63,6 +63,15 @@ impl<R: Send + 'static> Sink<R> {
         }))
     }
 
+    /// How many items the chunk holds.
+    pub(crate) fn len(&self) -> usize {
+        match &self.0 {
+            Some(Target::Items { expected, .. }) => *expected,
+            Some(Target::Map { output, .. }) => output.len(),
+            None => 0,
+        }
+    }
+
     /// Runs `f` over `items` here, on this thread, and finishes.
     ///
     /// A panicking item fails alone: for `apply` and `imap` the next items still run; a map
