@@ -88,8 +88,6 @@ pub enum Error {
         /// How many items were still not marked done when it gave up.
         unfinished: usize,
     },
-
-
     // ----- coro -----
 }
 

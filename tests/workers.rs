@@ -81,7 +81,9 @@ fn lines_per_id(sink: &Mutex<Vec<u8>>) -> BTreeMap<usize, u64> {
     let text = String::from_utf8(sink.lock().unwrap().clone()).expect("the workers write text");
     let mut counts = BTreeMap::new();
     for line in text.lines() {
-        let id = line.strip_prefix("worker ").expect("only `worker <id>` lines");
+        let id = line
+            .strip_prefix("worker ")
+            .expect("only `worker <id>` lines");
         *counts.entry(id.parse().expect("a numeric id")).or_default() += 1;
     }
     counts
@@ -102,7 +104,11 @@ fn after_stop_returns_no_worker_prints_again() {
     let at_stop = lines_per_id(&sink);
     // Fifty periods in which a worker still alive would have printed again.
     thread::sleep(Duration::from_millis(50));
-    assert_eq!(lines_per_id(&sink), at_stop, "a worker printed after stop returned");
+    assert_eq!(
+        lines_per_id(&sink),
+        at_stop,
+        "a worker printed after stop returned"
+    );
 
     let reported: BTreeMap<usize, u64> = outcomes
         .into_iter()
@@ -115,9 +121,10 @@ fn after_stop_returns_no_worker_prints_again() {
 fn when_stop_returns_every_job_has_been_dropped() {
     let (ticks, ticked) = channel::unbounded();
     let (exits, exited) = channel::unbounded();
-    let group =
-        WorkerGroup::spawn(4, Duration::from_millis(1), |id| signalling_job(id, &ticks, &exits))
-            .unwrap();
+    let group = WorkerGroup::spawn(4, Duration::from_millis(1), |id| {
+        signalling_job(id, &ticks, &exits)
+    })
+    .unwrap();
     drop((ticks, exits)); // from now on, only the workers' jobs hold senders
     for _ in 0..20 {
         recv(&ticked, "tick");
@@ -159,7 +166,11 @@ fn a_group_in_the_middle_of_its_period_stops_at_once() {
     }
 
     let outcomes = within("stopping a sleeping group", move || group.stop());
-    assert!(outcomes.iter().all(|o| o.as_ref().is_ok_and(|r| r.ticks == 1)));
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.as_ref().is_ok_and(|r| r.ticks == 1))
+    );
     assert_eq!(exited.try_iter().count(), 3);
 }
 
@@ -202,7 +213,10 @@ fn a_panicking_worker_is_reported_and_the_others_carry_on() {
     for id in [0, 2] {
         let report = outcomes[id].as_ref().expect("the others are unaffected");
         assert_eq!(report.id, id);
-        assert!(report.ticks >= 3, "it ticked at least three times after the panic");
+        assert!(
+            report.ticks >= 3,
+            "it ticked at least three times after the panic"
+        );
     }
 }
 
@@ -238,8 +252,15 @@ fn a_zero_period_is_refused_and_starts_no_thread() {
     let (exits, exited) = channel::unbounded();
     let (ticks, _ticked) = channel::unbounded();
     let refused = WorkerGroup::spawn(2, Duration::ZERO, |id| signalling_job(id, &ticks, &exits));
-    assert!(matches!(refused, Err(Error::InvalidInput { what: "period", .. })));
-    assert_eq!(exited.try_iter().collect::<Vec<_>>(), [0], "its job was dropped unused");
+    assert!(matches!(
+        refused,
+        Err(Error::InvalidInput { what: "period", .. })
+    ));
+    assert_eq!(
+        exited.try_iter().collect::<Vec<_>>(),
+        [0],
+        "its job was dropped unused"
+    );
 }
 
 // ----- workers: dropping -----
@@ -321,7 +342,9 @@ fn every_item_exactly_once(queue: JoinableQueue<Option<u64>>) {
                     })
                     .collect();
                 producers.into_iter().for_each(|p| p.join().unwrap());
-                queue.join_timeout(BOUND).expect("join returns once all is done");
+                queue
+                    .join_timeout(BOUND)
+                    .expect("join returns once all is done");
                 assert_eq!(queue.unfinished_tasks(), 0);
                 assert!(queue.is_empty());
                 for _ in 0..CONSUMERS {
@@ -330,7 +353,9 @@ fn every_item_exactly_once(queue: JoinableQueue<Option<u64>>) {
                 consumers
                     .into_iter()
                     .map(|consumer| consumer.join().unwrap())
-                    .fold((0, 0, 0), |(c, s, d), (c2, s2, d2)| (c + c2, s + s2, d + d2))
+                    .fold((0, 0, 0), |(c, s, d), (c2, s2, d2)| {
+                        (c + c2, s + s2, d + d2)
+                    })
             })
         }
     });
@@ -338,7 +363,10 @@ fn every_item_exactly_once(queue: JoinableQueue<Option<u64>>) {
     assert_eq!(duplicates, 0);
     assert_eq!(count, ITEMS);
     assert_eq!(sum, ITEMS * (ITEMS - 1) / 2);
-    assert!(seen.iter().all(|flag| flag.load(Ordering::Relaxed)), "an item was lost");
+    assert!(
+        seen.iter().all(|flag| flag.load(Ordering::Relaxed)),
+        "an item was lost"
+    );
 }
 
 #[test]
@@ -363,7 +391,10 @@ fn task_done_more_often_than_put_is_an_error_that_changes_nothing() {
     queue.get();
     queue.task_done().unwrap();
     let err = queue.task_done().unwrap_err();
-    assert!(err.to_string().starts_with("task_done() called with no unfinished task"));
+    assert!(
+        err.to_string()
+            .starts_with("task_done() called with no unfinished task")
+    );
 
     // The refused calls did not push the count below zero: a new item is waited for again.
     queue.put("c");
@@ -433,7 +464,9 @@ fn a_blocked_put_resumes_when_a_consumer_makes_room() {
     };
     let taken: Vec<i32> = (0..5)
         .map(|_| {
-            let n = queue.get_timeout(BOUND).expect("the producer keeps putting");
+            let n = queue
+                .get_timeout(BOUND)
+                .expect("the producer keeps putting");
             queue.task_done().unwrap();
             n
         })
@@ -463,7 +496,10 @@ fn reader_pool_runs_every_job_once_for_many_producers() {
     let pool = {
         let (seen, sum) = (Arc::clone(&seen), Arc::clone(&sum));
         ReaderPool::spawn_bounded(4, 32, move |n: u64| {
-            assert!(!seen[n as usize].swap(true, Ordering::Relaxed), "job {n} ran twice");
+            assert!(
+                !seen[n as usize].swap(true, Ordering::Relaxed),
+                "job {n} ran twice"
+            );
             sum.fetch_add(n, Ordering::Relaxed);
         })
         .unwrap()
@@ -487,9 +523,15 @@ fn reader_pool_runs_every_job_once_for_many_producers() {
     assert!(seen.iter().all(|flag| flag.load(Ordering::Relaxed)));
     assert_eq!(sum.load(Ordering::Relaxed), JOBS * (JOBS - 1) / 2);
     let reports: Vec<_> = reports.into_iter().collect::<Result<_, _>>().unwrap();
-    assert_eq!(reports.iter().map(|r| r.id).collect::<Vec<_>>(), [0, 1, 2, 3]);
+    assert_eq!(
+        reports.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [0, 1, 2, 3]
+    );
     assert_eq!(reports.iter().map(|r| r.jobs).sum::<u64>(), JOBS);
-    assert!(reports.iter().all(|r| r.panics.is_empty()), "the assert never fired");
+    assert!(
+        reports.iter().all(|r| r.panics.is_empty()),
+        "the assert never fired"
+    );
 }
 
 #[test]
@@ -498,7 +540,7 @@ fn a_panicking_job_neither_kills_its_reader_nor_hangs_join() {
     let pool = {
         let done = Arc::clone(&done);
         ReaderPool::spawn(2, move |n: u32| {
-            if n % 10 == 0 {
+            if n.is_multiple_of(10) {
                 panic!("job {n} refuses");
             }
             done.fetch_add(1, Ordering::Relaxed);
@@ -521,7 +563,9 @@ fn a_panicking_job_neither_kills_its_reader_nor_hangs_join() {
         .flat_map(|r| r.panics.iter().map(String::as_str))
         .collect();
     panics.sort_unstable();
-    let mut expected: Vec<String> = (1..=10).map(|k| format!("job {} refuses", k * 10)).collect();
+    let mut expected: Vec<String> = (1..=10)
+        .map(|k| format!("job {} refuses", k * 10))
+        .collect();
     expected.sort_unstable();
     assert_eq!(panics, expected);
 }
@@ -544,7 +588,11 @@ fn dropping_a_reader_pool_finishes_queued_jobs_and_ends_its_readers() {
     }
 
     within("dropping the pool", move || drop(pool));
-    assert_eq!(done.load(Ordering::Relaxed), 200, "queued jobs ran before the readers left");
+    assert_eq!(
+        done.load(Ordering::Relaxed),
+        200,
+        "queued jobs ran before the readers left"
+    );
     // The job is shared by the readers; it is dropped when the last reader has ended.
     assert_eq!(exited.try_recv(), Ok(0));
 }

@@ -212,7 +212,9 @@ impl fmt::Display for RunReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for outcome in &self.outcomes {
             match outcome {
-                Ok(WorkerReport { id, ticks: 1 }) => writeln!(f, "worker {id} printed its id 1 time")?,
+                Ok(WorkerReport { id, ticks: 1 }) => {
+                    writeln!(f, "worker {id} printed its id 1 time")?
+                }
                 Ok(WorkerReport { id, ticks }) => {
                     writeln!(f, "worker {id} printed its id {ticks} times")?
                 }
@@ -282,7 +284,10 @@ mod tests {
         let no_workers = settings(0, 10, 10).check().unwrap_err();
         assert!(no_workers.to_string().contains("invalid workers \"0\""));
         let no_pause = settings(2, 0, 10).check().unwrap_err();
-        assert!(matches!(no_pause, Error::InvalidInput { what: "period", .. }));
+        assert!(matches!(
+            no_pause,
+            Error::InvalidInput { what: "period", .. }
+        ));
         assert!(run(&settings(0, 10, 10), &Arc::new(Mutex::new(Vec::new()))).is_err());
     }
 
@@ -301,8 +306,15 @@ mod tests {
             .collect();
         assert_eq!(printed, reported);
         assert_eq!(printed.keys().copied().collect::<Vec<_>>(), [0, 1, 2]);
-        assert!(printed.values().all(|&n| n >= 1), "the first tick is immediate");
-        assert_eq!(text.lines().count() as u64, printed.values().sum::<u64>(), "{text}");
+        assert!(
+            printed.values().all(|&n| n >= 1),
+            "the first tick is immediate"
+        );
+        assert_eq!(
+            text.lines().count() as u64,
+            printed.values().sum::<u64>(),
+            "{text}"
+        );
     }
 
     #[test]
@@ -318,7 +330,11 @@ mod tests {
                 other => panic!("worker {id}: expected a failure, got {other:?}"),
             }
         }
-        assert!(report.to_string().ends_with("all 2 workers stopped (2 of them had failed before)\n"));
+        assert!(
+            report
+                .to_string()
+                .ends_with("all 2 workers stopped (2 of them had failed before)\n")
+        );
     }
 
     #[test]

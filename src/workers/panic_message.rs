@@ -29,7 +29,10 @@ mod tests {
     fn reads_static_and_formatted_messages() {
         assert_eq!(panic_message(&*payload_of(|| panic!("plain"))), "plain");
         let n = 7;
-        assert_eq!(panic_message(&*payload_of(move || panic!("n = {n}"))), "n = 7");
+        assert_eq!(
+            panic_message(&*payload_of(move || panic!("n = {n}"))),
+            "n = 7"
+        );
     }
 
     #[test]
