@@ -7,7 +7,7 @@
 //! The logic lives in `concurrency_lab::lab::some_worker`; this file parses the command line and
 //! prints.
 
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,35 +30,36 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let settings = Settings {
-        workers: args.workers,
-        period: Duration::from_millis(args.period),
-        run_for: Duration::from_millis(args.run_for),
-    };
-    if let Err(err) = settings.check() {
-        eprintln!("some_worker: {err}");
-        return ExitCode::FAILURE;
-    }
-
-    println!(
-        "main: {} worker(s) print their ids every {} ms; after {} ms main stops them through their queues",
-        args.workers, args.period, args.run_for
-    );
-    // The workers share stdout behind one mutex, so their lines never mix.
-    let stdout = Arc::new(Mutex::new(io::stdout()));
-    match run(&settings, &stdout) {
-        Ok(report) => {
-            print!("{report}");
-            if report.all_clean() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+    match exercise(&Args::parse()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE, // a worker failed; the report says which and why
         Err(err) => {
             eprintln!("some_worker: {err}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs the exercise and prints its report; `Ok(false)` when some worker failed.
+///
+/// Printing goes through `write!` rather than `print!`: stdout may be a closed pipe (try
+/// `| head -3`), and that should end the program with a message, not a panic.
+fn exercise(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
+    let settings = Settings {
+        workers: args.workers,
+        period: Duration::from_millis(args.period),
+        run_for: Duration::from_millis(args.run_for),
+    };
+    settings.check()?;
+
+    let mut out = io::stdout();
+    writeln!(
+        out,
+        "main: {} worker(s) print their ids every {} ms; after {} ms main stops them through their queues",
+        args.workers, args.period, args.run_for
+    )?;
+    // The workers share stdout behind one mutex, so their lines never mix.
+    let report = run(&settings, &Arc::new(Mutex::new(io::stdout())))?;
+    write!(out, "{report}")?;
+    Ok(report.all_clean())
 }

@@ -354,5 +354,12 @@ mod tests {
              worker 1 panicked: out of ink\n\
              all 2 workers stopped (1 of them had failed before)\n"
         );
+        let alone = RunReport {
+            outcomes: vec![Ok(WorkerReport { id: 4, ticks: 1 })],
+        };
+        assert_eq!(
+            alone.to_string(),
+            "worker 4 printed its id 1 time\nthe worker stopped\n"
+        );
     }
 }

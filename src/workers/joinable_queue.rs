@@ -378,8 +378,8 @@ impl<T> JoinableQueue<T> {
         self.shared.sender.capacity()
     }
 
-    /// Items put and not yet marked done (waiting in the queue or being processed) — Python's
-    /// `unfinished_tasks`.
+    /// Items put and not yet marked done — waiting in the queue, being processed, or (in a full
+    /// bounded queue) still waiting for room — Python's `unfinished_tasks`.
     ///
     /// # Examples
     ///
