@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::bench::{Stats, group_digits};
 use crate::timing::{Clock, measure};
 use crate::{Error, Result};
 
@@ -366,8 +367,10 @@ impl fmt::Display for FileTimings {
                 (Clock::Monotonic, &samples.monotonic_ns),
                 (Clock::ProcessCpu, &samples.cpu_ns),
             ] {
-                let (min, median) = min_and_median(ns);
-                let (min, median) = (group_digits(min), group_digits(median));
+                let (min, median) = match min_and_median(ns) {
+                    Some((min, median)) => (group_digits(min), group_digits(median)),
+                    None => ("-".to_owned(), "-".to_owned()),
+                };
                 writeln!(
                     f,
                     "{operation:<10} {:<12} {min:>12} {median:>12}",
@@ -387,30 +390,12 @@ fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// `1234567` → `"1,234,567"`: nanosecond figures are long, and grouped digits read at a glance.
-fn group_digits(n: u64) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
-}
-
-/// The smallest sample and the median (the mean of the two middle ones for an even count);
-/// `(0, 0)` for no samples.
-fn min_and_median(samples: &[u64]) -> (u64, u64) {
-    let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
-    let n = sorted.len();
-    match n {
-        0 => (0, 0),
-        _ if n % 2 == 1 => (sorted[0], sorted[n / 2]),
-        _ => (sorted[0], sorted[n / 2 - 1].midpoint(sorted[n / 2])),
-    }
+/// The smallest and the median of some nanosecond figures, rounded to whole nanoseconds (the
+/// median of an even count is the mean of the middle two); `None` for no figures.
+fn min_and_median(ns: &[u64]) -> Option<(u64, u64)> {
+    let samples: Vec<f64> = ns.iter().map(|&n| n as f64).collect();
+    let stats = Stats::from_samples(&samples).ok()?;
+    Some((stats.min.round() as u64, stats.median.round() as u64))
 }
 
 #[cfg(test)]
@@ -466,21 +451,14 @@ mod tests {
     }
 
     #[test]
-    fn min_and_median_of_odd_even_and_empty_samples() {
-        assert_eq!(min_and_median(&[50, 10, 30]), (10, 30));
-        assert_eq!(min_and_median(&[40, 10, 30, 20]), (10, 25));
-        assert_eq!(min_and_median(&[7]), (7, 7));
-        assert_eq!(min_and_median(&[]), (0, 0));
-        assert_eq!(min_and_median(&[u64::MAX, u64::MAX]), (u64::MAX, u64::MAX));
-    }
-
-    #[test]
-    fn digits_are_grouped_by_thousands() {
-        assert_eq!(group_digits(0), "0");
-        assert_eq!(group_digits(999), "999");
-        assert_eq!(group_digits(1_000), "1,000");
-        assert_eq!(group_digits(176_128), "176,128");
-        assert_eq!(group_digits(u64::MAX), "18,446,744,073,709,551,615");
+    fn min_and_median_round_to_whole_nanoseconds() {
+        assert_eq!(min_and_median(&[50, 10, 30]), Some((10, 30)));
+        assert_eq!(
+            min_and_median(&[40, 10, 31, 20]),
+            Some((10, 26)),
+            "(20 + 31) / 2 = 25.5"
+        );
+        assert_eq!(min_and_median(&[]), None);
     }
 
     #[test]
