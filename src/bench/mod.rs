@@ -1,12 +1,15 @@
 #![doc = include_str!("../../docs/bench.md")]
 
+mod builder;
+mod group;
 mod report;
-mod runner;
+mod routine;
 mod stats;
 
+pub use builder::Bench;
+pub use group::Group;
 pub(crate) use report::group_digits;
 pub use report::{Comparison, Report, compare, format_ns};
-pub use runner::Bench;
 pub use stats::{Outliers, Stats};
 /// Hides a value from the optimiser, so it can neither precompute work from a known input nor
 /// delete work whose result is unused. Re-exported from [`std::hint::black_box`].
@@ -26,7 +29,7 @@ pub use std::hint::black_box;
 use std::time::Duration;
 
 use crate::{Error, Result};
-use runner::{Plain, Routine, autorange_to};
+use routine::{Plain, Routine, autorange_to};
 
 /// Python's `timeit.timeit(stmt, number=number)`: the total time of `number` calls of `f`.
 ///

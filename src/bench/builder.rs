@@ -1,11 +1,9 @@
-//! The `Bench` builder and the loop it runs: warm-up, calibration, samples.
+//! The `Bench` builder: a benchmark's name and settings.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use super::{Report, Stats, check_count};
+use super::{Group, Report, check_count};
 use crate::Result;
-use crate::timing::{Clock, ClockProbe, Stopwatch};
 
 /// Settings of a quick run (`BENCH_QUICK=1` or [`Bench::quick`]): caps, not replacements, so a
 /// quick run never takes longer than a normal one.
@@ -25,6 +23,9 @@ const QUICK_SAMPLE_TIME: Duration = Duration::from_millis(1);
 /// 3. **samples** — time [`repeat`](Bench::repeat) (default 30) loops of `number` calls; each
 ///    loop gives one sample, its time divided by `number`.
 ///
+/// To compare several benchmarks, measure them together in a [`Group`]: their samples are
+/// taken in turns, so the machine's slow spells do not favour one of them.
+///
 /// With `BENCH_QUICK=1` in the environment (or [`quick`](Bench::quick)) the warm-up is capped at
 /// 10 ms, the sample time at 1 ms and the repeat at 5: the figures are rough, but a benchmark
 /// binary runs in seconds, which is what tests and CI need.
@@ -43,7 +44,7 @@ const QUICK_SAMPLE_TIME: Duration = Duration::from_millis(1);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bench {
-    name: String,
+    pub(super) name: String,
     warm_up: Duration,
     repeat: usize,
     sample_time: Duration,
@@ -194,7 +195,7 @@ impl Bench {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn run<T>(&self, f: impl FnMut() -> T) -> Result<Report> {
-        self.measure(&mut Plain(f))
+        Group::new().bench(self.clone(), f).run().map(only)
     }
 
     /// Like [`run`](Bench::run), with a fresh input for every call: `setup` makes it, untimed,
@@ -227,43 +228,53 @@ impl Bench {
         setup: impl FnMut() -> I,
         f: impl FnMut(I) -> T,
     ) -> Result<Report> {
-        self.measure(&mut WithSetup { setup, f })
+        Group::new()
+            .bench_with_setup(self.clone(), setup, f)
+            .run()
+            .map(only)
     }
 
-    fn measure(&self, routine: &mut impl Routine) -> Result<Report> {
-        let repeat = check_count("repeat", self.repeat as u64)? as usize;
+    /// The settings a run uses: checked, with quick mode's caps applied.
+    pub(super) fn plan(&self) -> Result<Plan> {
+        check_count("repeat", self.repeat as u64)?;
         if let Some(number) = self.number {
             check_count("number", number)?;
         }
-        let (warm_up, repeat, sample_time) = if self.quick {
-            (
-                self.warm_up.min(QUICK_WARM_UP),
-                repeat.min(QUICK_REPEAT),
-                self.sample_time.min(QUICK_SAMPLE_TIME),
-            )
-        } else {
-            (self.warm_up, repeat, self.sample_time)
-        };
-
-        warm(routine, warm_up);
-        let number = match self.number {
-            Some(number) => number,
-            None => autorange_to(routine, sample_time).0,
-        };
-        let samples_ns: Vec<f64> = (0..repeat)
-            .map(|_| routine.time(number).as_nanos() as f64 / number as f64)
-            .collect();
-        let (timer, empty_loop_ns) = harness();
-        Ok(Report {
-            name: self.name.clone(),
-            number,
-            stats: Stats::from_samples(&samples_ns)?,
-            samples_ns,
-            timer: *timer,
-            empty_loop_ns: *empty_loop_ns,
+        let plan = Plan {
+            warm_up: self.warm_up,
+            repeat: self.repeat,
+            sample_time: self.sample_time,
+            number: self.number,
             quick: self.quick,
+        };
+        Ok(if self.quick {
+            Plan {
+                warm_up: plan.warm_up.min(QUICK_WARM_UP),
+                repeat: plan.repeat.min(QUICK_REPEAT),
+                sample_time: plan.sample_time.min(QUICK_SAMPLE_TIME),
+                ..plan
+            }
+        } else {
+            plan
         })
     }
+}
+
+/// What a run of one benchmark does, once its settings are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Plan {
+    pub(super) warm_up: Duration,
+    pub(super) repeat: usize,
+    pub(super) sample_time: Duration,
+    /// Fixed calls per sample, or `None` to calibrate.
+    pub(super) number: Option<u64>,
+    pub(super) quick: bool,
+}
+
+/// The one report of a one-benchmark group.
+fn only(mut reports: Vec<Report>) -> Report {
+    // A group of one benchmark yields exactly one report.
+    reports.remove(0)
 }
 
 /// `BENCH_QUICK` switches quick mode on unless it is unset, empty or `0`.
@@ -271,168 +282,34 @@ fn quick_from_env(value: Option<std::ffi::OsString>) -> bool {
     value.is_some_and(|v| !v.is_empty() && v != "0")
 }
 
-/// Something that can be called `number` times in a timed loop.
-pub(super) trait Routine {
-    /// Calls the routine `number` times and returns the time the calls took.
-    fn time(&mut self, number: u64) -> Duration;
-}
-
-/// A closure timed as it is.
-pub(super) struct Plain<F>(pub(super) F);
-
-// The timed loops are never inlined: each is compiled on its own, the same way wherever a
-// benchmark calls it, so two runs of one closure execute the same machine code.
-impl<T, F: FnMut() -> T> Routine for Plain<F> {
-    #[inline(never)]
-    fn time(&mut self, number: u64) -> Duration {
-        let watch = Stopwatch::start();
-        for _ in 0..number {
-            super::black_box((self.0)());
-        }
-        watch.elapsed()
-    }
-}
-
-/// A closure fed by an untimed setup.
-struct WithSetup<S, F> {
-    setup: S,
-    f: F,
-}
-
-impl<I, T, S: FnMut() -> I, F: FnMut(I) -> T> Routine for WithSetup<S, F> {
-    #[inline(never)]
-    fn time(&mut self, number: u64) -> Duration {
-        let mut inputs: Vec<I> = (0..number).map(|_| (self.setup)()).collect();
-        // Outputs are kept and dropped after the clock stops: freeing them is not the call's
-        // work. `drain` keeps the inputs' buffer alive until then too.
-        let mut outputs = Vec::with_capacity(inputs.len());
-        let watch = Stopwatch::start();
-        for input in inputs.drain(..) {
-            outputs.push(super::black_box((self.f)(input)));
-        }
-        let spent = watch.elapsed();
-        drop(outputs);
-        spent
-    }
-}
-
-/// Runs the routine, untimed, in growing batches (1, 2, 5, 10…) until `warm_up` has passed.
-fn warm(routine: &mut impl Routine, warm_up: Duration) {
-    let mut spent = Duration::ZERO;
-    for number in autorange_counts() {
-        if spent >= warm_up {
-            break;
-        }
-        spent += routine.time(number);
-    }
-}
-
-/// Python's `Timer.autorange` with a target: the first count of 1, 2, 5, 10, 20, 50… whose
-/// loop lasts at least `target`, with that loop's time.
-pub(super) fn autorange_to(routine: &mut impl Routine, target: Duration) -> (u64, Duration) {
-    for number in autorange_counts() {
-        let spent = routine.time(number);
-        if spent >= target {
-            return (number, spent);
-        }
-    }
-    // The counts stop growing at u64::MAX, a loop no computer finishes: unreachable.
-    (u64::MAX, Duration::MAX)
-}
-
-/// 1, 2, 5, 10, 20, 50, 100… up to the largest such count that fits in a `u64`.
-fn autorange_counts() -> impl Iterator<Item = u64> {
-    std::iter::successors(Some(1_u64), |&n| {
-        let leading = n / 10_u64.pow(n.ilog10());
-        match leading {
-            2 => n.checked_div(2)?.checked_mul(5),
-            _ => n.checked_mul(2),
-        }
-    })
-}
-
-/// The timer (the monotonic clock, probed) and the empty loop's cost per call: measured once
-/// per process, the first time a benchmark needs them.
-fn harness() -> &'static (ClockProbe, f64) {
-    static HARNESS: OnceLock<(ClockProbe, f64)> = OnceLock::new();
-    HARNESS.get_or_init(|| {
-        let timer = Clock::Monotonic.probe();
-        let mut empty = Plain(|| ());
-        let (number, _) = autorange_to(&mut empty, Duration::from_millis(1));
-        let cheapest = (0..5).map(|_| empty.time(number)).min().unwrap_or_default();
-        (timer, cheapest.as_nanos() as f64 / number as f64)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn autorange_counts_follow_the_1_2_5_sequence() {
-        let counts: Vec<u64> = autorange_counts().take(10).collect();
-        assert_eq!(counts, [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000]);
-        let last = autorange_counts().last().unwrap();
+    fn quick_mode_caps_the_settings_and_keeps_smaller_ones() {
+        let plan = Bench::new("x").quick(true).repeat(100).plan().unwrap();
         assert_eq!(
-            last, 10_000_000_000_000_000_000,
-            "ends at the largest count that fits"
+            (plan.warm_up, plan.repeat, plan.sample_time),
+            (QUICK_WARM_UP, QUICK_REPEAT, QUICK_SAMPLE_TIME)
         );
-    }
-
-    /// A routine whose every call "takes" 1 µs by the book, without a clock: tests the logic,
-    /// not the machine.
-    struct Counted {
-        calls: u64,
-    }
-
-    impl Routine for Counted {
-        fn time(&mut self, number: u64) -> Duration {
-            self.calls += number;
-            Duration::from_micros(number)
-        }
-    }
-
-    #[test]
-    fn autorange_stops_at_the_first_count_reaching_the_target() {
-        let mut routine = Counted { calls: 0 };
-        let (number, spent) = autorange_to(&mut routine, Duration::from_micros(150));
-        assert_eq!((number, spent), (200, Duration::from_micros(200)));
-        assert_eq!(routine.calls, 1 + 2 + 5 + 10 + 20 + 50 + 100 + 200);
-    }
-
-    #[test]
-    fn warm_up_runs_until_its_time_has_passed() {
-        let mut routine = Counted { calls: 0 };
-        warm(&mut routine, Duration::from_micros(30));
+        let plan = Bench::new("x")
+            .quick(true)
+            .repeat(2)
+            .warm_up(Duration::ZERO)
+            .number(7)
+            .plan()
+            .unwrap();
         assert_eq!(
-            routine.calls,
-            1 + 2 + 5 + 10 + 20,
-            "stops once 38 µs ≥ 30 µs"
+            (plan.warm_up, plan.repeat, plan.number),
+            (Duration::ZERO, 2, Some(7))
         );
-        let mut routine = Counted { calls: 0 };
-        warm(&mut routine, Duration::ZERO);
-        assert_eq!(routine.calls, 0);
+        let plan = Bench::new("x").quick(false).repeat(100).plan().unwrap();
+        assert_eq!(plan.repeat, 100);
     }
 
     #[test]
-    fn setup_runs_once_per_call_and_outside_the_clock() {
-        let mut made = 0;
-        let mut consumed = Vec::new();
-        let mut routine = WithSetup {
-            setup: || {
-                made += 1;
-                made
-            },
-            f: |input: i32| consumed.push(input),
-        };
-        routine.time(3);
-        routine.time(2);
-        assert_eq!(made, 5);
-        assert_eq!(consumed, [1, 2, 3, 4, 5], "each input used once, in order");
-    }
-
-    #[test]
-    fn quick_mode_caps_the_settings() {
+    fn a_quick_run_calls_exactly_repeat_times_number() {
         let mut calls = 0;
         let report = Bench::new("count")
             .quick(true)
