@@ -29,6 +29,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .run()?;
     compare(&harness, "is_name_index")?.write_to(&mut out)?;
     writeln!(out, "{}\n", agreement(&harness[1], &harness[2]))?;
+    harness[1].write_to(&mut out)?;
+    writeln!(out)?;
+
+    writeln!(
+        out,
+        "== the same closure in two separate runs, one after the other"
+    )?;
+    let first = Bench::new("is_name_index, run 1").run(check)?;
+    let second = Bench::new("is_name_index, run 2").run(check)?;
+    writeln!(out, "{}\n", agreement(&first, &second))?;
 
     writeln!(
         out,

@@ -114,7 +114,7 @@ impl Bench {
 
     /// How long one sample should last; calibration picks the number of calls to match.
     /// Longer samples average more noise away; they should last at least a thousand steps of
-    /// the timer (20 µs on the course machine).
+    /// the timer (20–30 µs on the course machine).
     ///
     /// # Examples
     ///
