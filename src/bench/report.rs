@@ -18,7 +18,7 @@ const TIMER_STEPS_WANTED: f64 = 1_000.0;
 /// itself costs, so that a reader can judge the figures.
 ///
 /// All times are nanoseconds *per call*. `Display` prints it as a small table; use
-/// [`compare`] to set several reports side by side.
+/// [`compare`] to set several reports (measured in one [`Group`](super::Group)) side by side.
 ///
 /// The empty loop's cost is reported, not subtracted: it is a fraction of a nanosecond, and
 /// subtracting a noisy estimate of it would make fast benchmarks look faster than anything can
@@ -196,21 +196,21 @@ fn write_harness(f: &mut fmt::Formatter<'_>, report: &Report) -> fmt::Result {
 
 /// Several reports side by side, each median as a ratio to a baseline's: made by [`compare`].
 ///
-/// Benchmarks compared should run in the same process, one after the other: on a shared
-/// machine only figures measured together can be compared.
+/// On a shared machine only figures measured together can be compared: measure the
+/// benchmarks in one [`Group`](super::Group), which takes their samples in turns.
 ///
 /// # Examples
 ///
 /// ```
-/// use concurrency_lab::bench::{compare, Bench, black_box};
+/// use concurrency_lab::bench::{compare, Bench, Group, black_box};
 ///
 /// let data: Vec<u64> = (0..10_000).collect();
-/// let reports = [
-///     Bench::new("sum").quick(true).run(|| black_box(&data).iter().sum::<u64>())?,
-///     Bench::new("sum of squares").quick(true).run(|| {
+/// let reports = Group::new()
+///     .bench(Bench::new("sum").quick(true), || black_box(&data).iter().sum::<u64>())
+///     .bench(Bench::new("sum of squares").quick(true), || {
 ///         black_box(&data).iter().map(|x| x * x).sum::<u64>()
-///     })?,
-/// ];
+///     })
+///     .run()?;
 /// let table = compare(&reports, "sum")?;
 /// assert_eq!(table.ratio("sum"), Some(1.0));
 /// println!("{table}");
