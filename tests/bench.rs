@@ -53,6 +53,16 @@ fn spread_warning_follows_pythons_four_times_rule() {
             .to_string()
             .ends_with(&format!("warning: {}", warnings[0]))
     );
+    // All-zero samples (a clock too coarse to move) have no spread to warn about; they are
+    // flagged as too short for the timer instead.
+    let frozen = report("zeros", 1, &[0.0, 0.0, 0.0]);
+    let warnings = frozen.warnings();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("measures the harness"), "{warnings:?}");
+    assert!(
+        warnings[1].contains("under 1000 timer steps"),
+        "{warnings:?}"
+    );
 }
 
 #[test]

@@ -73,7 +73,8 @@ impl Report {
     pub fn warnings(&self) -> Vec<String> {
         let stats = &self.stats;
         let mut warnings = Vec::new();
-        if stats.max >= SPREAD_WARNING * stats.min {
+        // `max > 0`: samples that are all zero (a clock too coarse to move) have no spread.
+        if stats.max >= SPREAD_WARNING * stats.min && stats.max > 0.0 {
             warnings.push(format!(
                 "unreliable: the slowest sample ({}) took {:.1}× the fastest ({}); \
                  something else was probably running",
