@@ -2,7 +2,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::panic_message;
+use crate::panic_message::panic_message;
 use crate::{Error, Result};
 
 type OnSuccess<T> = Box<dyn FnOnce(&T) + Send>;

@@ -75,14 +75,3 @@ pub type ProcessPool = Pool<Processes>;
 pub fn cpu_count() -> usize {
     num_cpus::get()
 }
-
-/// The text of a panic's payload: what `panic!("...")` was given.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "the panic's payload is not text".to_owned()
-    }
-}

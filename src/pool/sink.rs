@@ -10,10 +10,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::Task;
 use super::buffer::{Chunk, Output, OutputRange};
 use super::result::ProgressCounter;
 use super::slot::Slot;
-use super::{Task, panic_message};
+use crate::panic_message::panic_message;
 use crate::{Error, Result};
 
 /// How many finished items a map chunk collects before it publishes them to the progress

@@ -8,10 +8,11 @@ use std::time::Instant;
 
 use crossbeam::channel::{self, Receiver, Sender};
 
+use super::Task;
 use super::backend::{Config, Engine, Runs, Threads};
 use super::buffer::Chunk;
 use super::sink::Sink;
-use super::{Task, panic_message};
+use crate::panic_message::panic_message;
 use crate::{Error, Result};
 
 /// A chunk of work, ready to run on any worker thread.

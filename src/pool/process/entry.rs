@@ -16,7 +16,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::wire::{self, OK, PANICKED, UNSERIALISABLE};
-use crate::pool::{Task, panic_message};
+use crate::panic_message::panic_message;
+use crate::pool::Task;
 
 /// An entry point: decodes a chunk's arguments, runs the task on each, encodes the outcomes.
 pub(crate) type ChunkEntry = fn(&[u8], &mut Vec<u8>) -> Result<(), String>;

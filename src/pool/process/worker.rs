@@ -10,7 +10,7 @@ use super::entry::{chunk_entry_at, init_entry_at};
 use super::wire::{
     self, BAD_ARGUMENTS, EXIT, ExecutableId, Hello, MAGIC, OUTCOMES, PROTOCOL, RUN, Ready,
 };
-use crate::pool::panic_message;
+use crate::panic_message::panic_message;
 
 /// The environment variable through which a pool tells its worker `<socket fd>:<token>`.
 pub(crate) const WORKER_ENV: &str = "CONCURRENCY_LAB_POOL_WORKER";
