@@ -210,15 +210,14 @@ fn spawn_worker(shared: &Arc<Shared>, ready: Option<Sender<Result<()>>>) -> Resu
     let number = shared.spawned.fetch_add(1, Ordering::Relaxed);
     *shared.live.lock().unwrap_or_else(PoisonError::into_inner) += 1;
     let worker_shared = Arc::clone(shared);
+    let name = format!("pool-worker-{number}");
     thread::Builder::new()
-        .name(format!("pool-worker-{number}"))
+        .name(name.clone())
         .spawn(move || worker(worker_shared, ready))
         .map(drop)
-        .map_err(|e| {
+        .map_err(|source| {
             shared.exited();
-            Error::WorkerStart {
-                reason: format!("the OS refused a new thread: {e}"),
-            }
+            Error::ThreadSpawn { name, source }
         })
 }
 

@@ -94,15 +94,17 @@ impl Engine for ProcessEngine {
         for slot in 0..config.workers {
             let shared = Arc::clone(&shared);
             let ready = ready_tx.clone();
+            let name = format!("pool-driver-{slot}");
             let started = thread::Builder::new()
-                .name(format!("pool-driver-{slot}"))
+                .name(name.clone())
                 .spawn(move || drive(&shared, slot, ready));
-            if let Err(e) = started {
-                shared_exited_for_unstarted(&engine.shared, config.workers - slot);
+            if let Err(source) = started {
+                // The drivers not started will never report their exit: count them out.
+                for _ in slot..config.workers {
+                    engine.shared.exited();
+                }
                 engine.terminate();
-                return Err(Error::WorkerStart {
-                    reason: format!("the OS refused a driver thread: {e}"),
-                });
+                return Err(Error::ThreadSpawn { name, source });
             }
         }
         drop(ready_tx);
@@ -181,12 +183,6 @@ impl Drop for ProcessEngine {
         // no process — not even a zombie — outlives the pool.
         self.terminate();
         self.join(Instant::now().checked_add(DROP_GRACE));
-    }
-}
-
-fn shared_exited_for_unstarted(shared: &Shared, count: usize) {
-    for _ in 0..count {
-        shared.exited();
     }
 }
 
