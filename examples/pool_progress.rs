@@ -39,11 +39,11 @@ struct Args {
     /// Run the tasks on threads or on processes.
     #[arg(long, value_enum, default_value_t = BackendArg::Threads)]
     backend: BackendArg,
-    /// Tasks: blocks of consecutive numbers, each counted by one task.
-    #[arg(long, default_value_t = 300)]
+    /// Tasks: blocks of consecutive numbers, each counted by one task (1 to 100,000).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     blocks: u64,
-    /// Numbers per block.
-    #[arg(long, default_value_t = 50_000)]
+    /// Numbers per block (at least 1).
+    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
     block_size: u64,
     /// Workers in the pool [default: the number of CPUs].
     #[arg(long)]
@@ -69,9 +69,6 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    if args.blocks == 0 || args.block_size == 0 {
-        return Err("--blocks and --block-size must both be at least 1".into());
-    }
     let Some(limit) = args.blocks.checked_mul(args.block_size) else {
         return Err(format!(
             "{} blocks of {} numbers go past u64::MAX",

@@ -9,6 +9,7 @@
 
 use std::process::ExitCode;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Parser, ValueEnum};
 use concurrency_lab::lab::range_count::{DEFAULT_ROWS, DEFAULT_SEED, compare, random_rows};
 use concurrency_lab::pool::{self, ProcessPool, ThreadPool, cpu_count};
@@ -30,8 +31,9 @@ struct Args {
     /// Run the pool's tasks on threads or on processes.
     #[arg(long, value_enum, default_value_t = Backend::Threads)]
     backend: Backend,
-    /// Rows in the table (5 numbers each, drawn from 0..10).
-    #[arg(long, default_value_t = DEFAULT_ROWS)]
+    /// Rows in the table (5 numbers each, drawn from 0..10), at most 10,000,000.
+    #[arg(long, default_value_t = DEFAULT_ROWS,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_ROWS))]
     rows: usize,
     /// Seed of the random table: the same seed gives the same table.
     #[arg(long, default_value_t = DEFAULT_SEED)]
@@ -44,6 +46,10 @@ struct Args {
     #[arg(long)]
     apply_rows: Option<usize>,
 }
+
+/// A table this size takes about a gigabyte with the copies the pool variants get; more could
+/// exhaust the memory of a shared machine.
+const MAX_ROWS: u64 = 10_000_000;
 
 /// On processes, `apply` in a loop costs tens of microseconds per row: a tenth of the lab's
 /// table makes the point in about a second instead of ten.

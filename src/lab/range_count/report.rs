@@ -125,8 +125,11 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} rows, counting the numbers in {MINIMUM}..={MAXIMUM}; pool: {} {}",
-            self.rows, self.workers, self.backend
+            "{} row{}, counting the numbers in {MINIMUM}..={MAXIMUM}; pool: {} {}",
+            self.rows,
+            if self.rows == 1 { "" } else { "s" },
+            self.workers,
+            self.backend
         )?;
         writeln!(
             f,
@@ -211,7 +214,9 @@ fn format_speedup(speedup: f64) -> String {
 /// let rows = random_rows(2_000, 42);
 /// let report = compare(&ThreadPool::new(2)?, &rows, Some(500))?;
 /// assert_eq!(report.counts.len(), 2_000);
-/// assert!(report.entries.iter().all(|e| e.rows == if e.variant.one_task_per_row() { 500 } else { 2_000 }));
+/// assert_eq!(report.entry(Variant::Apply).unwrap().rows, 500); // one task per row: a prefix
+/// assert_eq!(report.entry(Variant::MapAsync).unwrap().rows, 2_000);
+/// println!("{report}");
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
 pub fn compare<B: RangeCountBackend>(
