@@ -108,7 +108,7 @@ where
     B: Runs<F, (Range<u64>,)>,
 {
     println!(
-        "counting the primes below {limit} in {} blocks on {} {}",
+        "counting the primes below {limit} in {} blocks on a pool of {} worker(s) ({})",
         blocks.len(),
         pool.workers(),
         B::NAME

@@ -125,10 +125,11 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} row{}, counting the numbers in {MINIMUM}..={MAXIMUM}; pool: {} {}",
+            "{} row{}, counting the numbers in {MINIMUM}..={MAXIMUM}; a pool of {} worker{} ({})",
             self.rows,
-            if self.rows == 1 { "" } else { "s" },
+            plural(self.rows),
             self.workers,
+            plural(self.workers),
             self.backend
         )?;
         writeln!(
@@ -169,6 +170,11 @@ impl fmt::Display for Report {
             &self.counts[..shown]
         )
     }
+}
+
+/// `"s"` unless there is exactly one.
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// A speedup with three significant digits and a `×`: `1.00×`, `12.5×`, `0.0213×`.
@@ -420,7 +426,7 @@ mod tests {
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(
             lines[0],
-            "1000 rows, counting the numbers in 4..=8; pool: 2 threads"
+            "1000 rows, counting the numbers in 4..=8; a pool of 2 workers (threads)"
         );
         // Header and rows share the column layout: every row is as wide as the header.
         let width = lines[1].chars().count();
