@@ -44,6 +44,16 @@ pub enum Error {
     },
     // ----- bench -----
 
+    // ----- lab: range_count -----
+    /// A variant of exercise 3 counted differently from the sequential loop: a bug, not noise.
+    #[error("{variant} disagrees with the sequential loop: {difference}")]
+    CountsDisagree {
+        /// The variant's name in the table, e.g. `"map_async"`.
+        variant: &'static str,
+        /// The first difference, e.g. `row 17 counted 3 instead of 2`.
+        difference: String,
+    },
+
     // ----- pool -----
     /// A task panicked; the message is the panic's payload. The pool goes on.
     #[error("task panicked: {message}")]
