@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio::runtime::{Builder, Runtime};
+use tokio::runtime::{Builder, Handle, Runtime, RuntimeFlavor};
 
 use crate::{Error, Result};
 
@@ -22,7 +22,7 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Flavor {
     /// Every task runs on the thread that calls [`run`]: asyncio's single-threaded event loop.
-    /// Tasks need not be `Send`; no two of them ever run at the same instant.
+    /// No two tasks ever run at the same instant; they take turns at their `.await`s.
     #[default]
     CurrentThread,
     /// Spawned tasks run on a pool of worker threads (one per CPU), named `worker-1`,
@@ -71,6 +71,29 @@ impl Flavor {
                 flavor: self,
                 source,
             })
+    }
+}
+
+impl Flavor {
+    /// The flavour of the runtime the caller is running on, or `None` outside any runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::coro::{self, Flavor};
+    ///
+    /// assert_eq!(Flavor::current(), None);
+    /// let inside = coro::run(Flavor::MultiThread, async { Flavor::current() })?;
+    /// assert_eq!(inside, Some(Flavor::MultiThread));
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn current() -> Option<Flavor> {
+        let handle = Handle::try_current().ok()?;
+        Some(match handle.runtime_flavor() {
+            RuntimeFlavor::CurrentThread => Flavor::CurrentThread,
+            // The multi-threaded scheduler (or a newer, unstable one): tasks run in parallel.
+            _ => Flavor::MultiThread,
+        })
     }
 }
 

@@ -337,7 +337,8 @@ pub async fn gather<W: Write + Send + 'static>(
         }
     }
     let total = start.elapsed();
-    Ok(RunReport::new(delays, &journal.take(), total))
+    let flavor = Flavor::current().unwrap_or_default();
+    Ok(RunReport::new(delays, &journal.take(), total, flavor))
 }
 
 /// One task of the run: the lab's coroutine between two journal entries.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use self::reading::{Reading, concurrency_check};
 use self::show::Secs;
+use super::Flavor;
 use super::journal::Entry;
 use crate::{Error, Result};
 
@@ -52,7 +53,8 @@ pub enum CheckKind {
     /// Tasks finished in the order they fell due, a task's due time being its start plus its
     /// delay, and due times less than one [`TIMER_TICK`] apart counting as ties. Tasks that
     /// start together, as a gather starts them, fall due in the order of their delays; the
-    /// evidence says whether they did start within one tick.
+    /// evidence says whether they did start within one tick. Applies on a current-thread
+    /// runtime only (see [`RunReport::new`]).
     CompletionOrder,
     /// The total time is nearer the longest delay than the sum of the delays: the tasks waited
     /// at the same time, not one after another.
@@ -108,7 +110,8 @@ pub enum Verdict {
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        // `pad`, not `write_str`: the report aligns verdicts with `{:<4}`.
+        f.pad(match self {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
             Verdict::NotApplicable => "n/a",
@@ -122,10 +125,10 @@ impl fmt::Display for Verdict {
 ///
 /// ```
 /// use std::time::Duration;
-/// use concurrency_lab::coro::{CheckKind, RunReport, Verdict};
+/// use concurrency_lab::coro::{CheckKind, Flavor, RunReport, Verdict};
 ///
 /// // Nothing was journaled: the tasks never ran.
-/// let report = RunReport::new(&[Duration::from_secs(1)], &[], Duration::ZERO);
+/// let report = RunReport::new(&[Duration::from_secs(1)], &[], Duration::ZERO, Flavor::CurrentThread);
 /// let check = report.check(CheckKind::StartedOnce);
 /// assert_eq!(check.verdict, Verdict::Fail);
 /// assert!(check.evidence.contains("0 of 1"));
@@ -154,7 +157,7 @@ pub struct Check {
 ///
 /// ```
 /// use std::time::Duration;
-/// use concurrency_lab::coro::{Journal, RunReport, Step};
+/// use concurrency_lab::coro::{Flavor, Journal, RunReport, Step};
 ///
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
@@ -168,7 +171,7 @@ pub struct Check {
 /// tokio::time::sleep(delays[1] - delays[0]).await;
 /// journal.record(1, Step::Finished);
 ///
-/// let report = RunReport::new(&delays, &journal.take(), start.elapsed());
+/// let report = RunReport::new(&delays, &journal.take(), start.elapsed(), Flavor::CurrentThread);
 /// assert!(report.passed(), "{report}");
 /// assert_eq!(report.total(), Duration::from_secs(3)); // not 5: they waited together
 /// assert_eq!(report.peak_in_flight(), 2);
@@ -183,14 +186,22 @@ pub struct RunReport {
     start_spread: Option<Duration>,
     peak_in_flight: usize,
     threads: usize,
+    flavor: Flavor,
     /// One per kind, in `CheckKind::ALL` order, so `checks[kind as usize]` is `kind`'s check.
     checks: [Check; 5],
 }
 
 impl RunReport {
     /// Checks a run: `delays[i]` is task `i`'s delay, `entries` the run's journal in recorded
-    /// order ([`Journal::take`](super::Journal::take)), and `total` the time the whole gather
-    /// took, measured with [`tokio::time::Instant`].
+    /// order ([`Journal::take`](super::Journal::take)), `total` the time the whole gather
+    /// took, measured with [`tokio::time::Instant`], and `flavor` the runtime it ran on
+    /// ([`Flavor::current`] tells, from inside it).
+    ///
+    /// The runtime matters to one check. One thread runs woken tasks in the order the timer
+    /// woke them, so on a current-thread runtime tasks must finish in the order they fell due.
+    /// A multi-threaded runtime promises no such order — its workers run in parallel, the OS may
+    /// pause any of them, and each runs the task it woke last first — so there
+    /// [`CheckKind::CompletionOrder`] does not apply; its evidence still shows what was seen.
     ///
     /// Entries naming a task outside `0..delays.len()` make the "exactly once" checks fail.
     ///
@@ -200,13 +211,18 @@ impl RunReport {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use concurrency_lab::coro::{CheckKind, RunReport, Verdict};
+    /// use concurrency_lab::coro::{CheckKind, Flavor, RunReport, Verdict};
     ///
-    /// let report = RunReport::new(&[Duration::from_secs(1); 3], &[], Duration::ZERO);
+    /// let report = RunReport::new(&[Duration::from_secs(1); 3], &[], Duration::ZERO, Flavor::CurrentThread);
     /// assert!(!report.passed());
     /// assert_eq!(report.check(CheckKind::FinishedOnce).verdict, Verdict::Fail);
     /// ```
-    pub fn new(delays: &[Duration], entries: &[Entry], total: Duration) -> RunReport {
+    pub fn new(
+        delays: &[Duration],
+        entries: &[Entry],
+        total: Duration,
+        flavor: Flavor,
+    ) -> RunReport {
         let reading = Reading::new(delays.len(), entries);
         let sum = delays
             .iter()
@@ -224,7 +240,7 @@ impl RunReport {
             reading.once_check(CheckKind::StartedOnce),
             reading.once_check(CheckKind::FinishedOnce),
             reading.full_delay_check(delays),
-            reading.order_check(delays),
+            reading.order_check(delays, flavor),
             concurrency_check(total, sum, longest.map_or(Duration::ZERO, |(_, d)| d)),
         ];
         RunReport {
@@ -238,6 +254,7 @@ impl RunReport {
                 .map(|(first, last)| last - first),
             peak_in_flight: reading.peak_in_flight,
             threads: reading.threads,
+            flavor,
             checks,
         }
     }
@@ -248,9 +265,9 @@ impl RunReport {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use concurrency_lab::coro::RunReport;
+    /// use concurrency_lab::coro::{Flavor, RunReport};
     ///
-    /// assert!(!RunReport::new(&[Duration::ZERO], &[], Duration::ZERO).passed());
+    /// assert!(!RunReport::new(&[Duration::ZERO], &[], Duration::ZERO, Flavor::CurrentThread).passed());
     /// ```
     pub fn passed(&self) -> bool {
         self.checks.iter().all(|c| c.verdict != Verdict::Fail)
@@ -262,9 +279,9 @@ impl RunReport {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use concurrency_lab::coro::{CheckKind, RunReport};
+    /// use concurrency_lab::coro::{CheckKind, Flavor, RunReport};
     ///
-    /// let report = RunReport::new(&[], &[], Duration::ZERO);
+    /// let report = RunReport::new(&[], &[], Duration::ZERO, Flavor::CurrentThread);
     /// let kinds: Vec<CheckKind> = report.checks().iter().map(|c| c.kind).collect();
     /// assert_eq!(kinds, CheckKind::ALL);
     /// ```
@@ -278,10 +295,10 @@ impl RunReport {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use concurrency_lab::coro::{CheckKind, RunReport, Verdict};
+    /// use concurrency_lab::coro::{CheckKind, Flavor, RunReport, Verdict};
     ///
     /// // One task cannot show that tasks overlap.
-    /// let report = RunReport::new(&[Duration::from_secs(1)], &[], Duration::from_secs(1));
+    /// let report = RunReport::new(&[Duration::from_secs(1)], &[], Duration::from_secs(1), Flavor::CurrentThread);
     /// assert_eq!(report.check(CheckKind::Concurrent).verdict, Verdict::NotApplicable);
     /// ```
     pub fn check(&self, kind: CheckKind) -> &Check {
@@ -339,10 +356,10 @@ impl RunReport {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use concurrency_lab::coro::RunReport;
+    /// use concurrency_lab::coro::{Flavor, RunReport};
     ///
     /// let mut out = Vec::new();
-    /// RunReport::new(&[], &[], Duration::ZERO).write_to(&mut out)?;
+    /// RunReport::new(&[], &[], Duration::ZERO, Flavor::CurrentThread).write_to(&mut out)?;
     /// assert!(String::from_utf8(out)?.starts_with("run report: 0 tasks"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -360,9 +377,10 @@ impl fmt::Display for RunReport {
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         writeln!(
             f,
-            "run report: {} on {}",
+            "run report: {} on {} of a {} runtime",
             plural(self.tasks, "task", "tasks"),
-            plural(self.threads, "thread", "threads")
+            plural(self.threads, "thread", "threads"),
+            self.flavor
         )?;
         if let Some((task, longest)) = self.longest {
             writeln!(f, "  longest delay   {} (task {task})", Secs(longest))?;
@@ -397,10 +415,21 @@ impl fmt::Display for RunReport {
             .filter(|c| c.verdict == Verdict::Fail)
             .map(|c| c.kind.claim())
             .collect();
+        let skipped = self
+            .checks
+            .iter()
+            .filter(|c| c.verdict == Verdict::NotApplicable)
+            .count();
         if failed.is_empty() {
+            let skipped = match skipped {
+                0 => String::new(),
+                1 => " (1 check did not apply)".to_owned(),
+                n => format!(" ({n} checks did not apply)"),
+            };
             writeln!(
                 f,
-                "result: PASS — every task ran once, waited its own delay, and they waited together"
+                "result: PASS{skipped} — every task ran once, waited its own delay, and they \
+                 waited together"
             )
         } else {
             writeln!(

@@ -3,6 +3,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::*;
+use crate::coro::Flavor;
 use crate::coro::journal::Step;
 
 /// A journal written by hand: `(task, step, milliseconds after the base instant)`.
@@ -41,7 +42,12 @@ fn a_clean_concurrent_run_passes_every_check() {
         (2, Finished, 20),
         (0, Finished, 30),
     ]);
-    let report = RunReport::new(&delays, &entries, Duration::from_millis(30));
+    let report = RunReport::new(
+        &delays,
+        &entries,
+        Duration::from_millis(30),
+        Flavor::CurrentThread,
+    );
     assert!(report.passed(), "{report}");
     assert!(
         CheckKind::ALL
@@ -78,7 +84,12 @@ fn missing_repeated_and_stray_tasks_fail_the_counting_checks() {
         (0, Finished, 10),
         (1, Finished, 11),
     ]);
-    let report = RunReport::new(&delays, &entries, Duration::from_millis(11));
+    let report = RunReport::new(
+        &delays,
+        &entries,
+        Duration::from_millis(11),
+        Flavor::CurrentThread,
+    );
     let started = report.check(CheckKind::StartedOnce);
     assert_eq!(started.verdict, Verdict::Fail);
     assert_eq!(
@@ -115,7 +126,12 @@ fn a_task_that_woke_early_fails_the_full_delay_check() {
         (0, Finished, 10),
         (1, Finished, 25),
     ]);
-    let report = RunReport::new(&delays, &entries, Duration::from_millis(25));
+    let report = RunReport::new(
+        &delays,
+        &entries,
+        Duration::from_millis(25),
+        Flavor::CurrentThread,
+    );
     let check = report.check(CheckKind::FullDelay);
     assert_eq!(check.verdict, Verdict::Fail);
     assert_eq!(
@@ -133,7 +149,12 @@ fn due_times_closer_than_a_tick_are_ties_and_farther_ones_must_keep_order() {
         (0, Finished, 12),
         (1, Finished, 12),
     ]);
-    let report = RunReport::new(&delays, &tie, Duration::from_millis(12));
+    let report = RunReport::new(
+        &delays,
+        &tie,
+        Duration::from_millis(12),
+        Flavor::CurrentThread,
+    );
     assert_eq!(
         report.check(CheckKind::CompletionOrder).verdict,
         Verdict::Pass
@@ -146,15 +167,18 @@ fn due_times_closer_than_a_tick_are_ties_and_farther_ones_must_keep_order() {
         (0, Finished, 12),
         (1, Finished, 13),
     ]);
-    let report = RunReport::new(&delays, &swapped, Duration::from_millis(13));
+    let report = RunReport::new(
+        &delays,
+        &swapped,
+        Duration::from_millis(13),
+        Flavor::CurrentThread,
+    );
     let check = report.check(CheckKind::CompletionOrder);
     assert_eq!(check.verdict, Verdict::Fail);
-    assert!(
-        check
-            .evidence
-            .ends_with("worst: task 1 after task 0, which was due 2.000 ms later"),
-        "{}",
-        check.evidence
+    assert_eq!(
+        check.evidence,
+        "1 finished after a task due 1 ms or more later (task 1); worst: task 1 finished after \
+         task 0, which fell due 2.000 ms after it (due = start + delay)"
     );
 }
 
@@ -169,7 +193,12 @@ fn one_after_another_is_nearer_the_sum_and_fails_only_the_concurrency_check() {
         (2, Started, 40),
         (2, Finished, 60),
     ]);
-    let report = RunReport::new(&delays, &entries, Duration::from_millis(60));
+    let report = RunReport::new(
+        &delays,
+        &entries,
+        Duration::from_millis(60),
+        Flavor::CurrentThread,
+    );
     let failed: Vec<CheckKind> = report
         .checks()
         .iter()
@@ -187,7 +216,12 @@ fn concurrency_cannot_be_shown_when_only_one_delay_counts() {
         ms(&[50]),
         vec![Duration::from_millis(50), Duration::from_micros(900)],
     ] {
-        let report = RunReport::new(&delays, &[], Duration::from_millis(50));
+        let report = RunReport::new(
+            &delays,
+            &[],
+            Duration::from_millis(50),
+            Flavor::CurrentThread,
+        );
         assert_eq!(
             report.check(CheckKind::Concurrent).verdict,
             Verdict::NotApplicable
@@ -204,11 +238,46 @@ fn huge_delays_do_not_overflow() {
         (0, Finished, 1),
         (1, Finished, 2),
     ]);
-    let report = RunReport::new(&delays, &entries, Duration::from_millis(2));
+    let report = RunReport::new(
+        &delays,
+        &entries,
+        Duration::from_millis(2),
+        Flavor::CurrentThread,
+    );
     assert_eq!(report.sum_of_delays(), Duration::MAX);
     assert_eq!(report.check(CheckKind::FullDelay).verdict, Verdict::Fail);
     assert_eq!(
         report.check(CheckKind::CompletionOrder).verdict,
         Verdict::Pass
+    );
+}
+
+#[test]
+fn a_multi_thread_runtime_promises_no_order_but_the_evidence_shows_what_was_seen() {
+    let delays = ms(&[12, 10]);
+    let swapped = journal(&[
+        (0, Started, 0),
+        (1, Started, 0),
+        (0, Finished, 12),
+        (1, Finished, 13),
+    ]);
+    let report = RunReport::new(
+        &delays,
+        &swapped,
+        Duration::from_millis(13),
+        Flavor::MultiThread,
+    );
+    let check = report.check(CheckKind::CompletionOrder);
+    assert_eq!(check.verdict, Verdict::NotApplicable);
+    assert!(
+        check.evidence.contains("seen: 1 finished after"),
+        "{}",
+        check.evidence
+    );
+    assert!(report.passed());
+    assert!(
+        report
+            .to_string()
+            .starts_with("run report: 2 tasks on 1 thread of a multi-thread runtime")
     );
 }
