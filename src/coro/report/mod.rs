@@ -85,7 +85,7 @@ impl CheckKind {
             CheckKind::FinishedOnce => "every task finished exactly once",
             CheckKind::FullDelay => "no task finished before its own delay was over",
             CheckKind::CompletionOrder => "tasks finished in the order they fell due",
-            CheckKind::Concurrent => "total time ≈ the longest delay, far below the sum",
+            CheckKind::Concurrent => "total time ≈ the longest delay, not the sum",
         }
     }
 }
