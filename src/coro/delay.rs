@@ -1,5 +1,6 @@
 //! The lab's coroutine: log that a message arrived, wait without blocking, log it again.
 
+use std::fmt::Display;
 use std::io::Write;
 use std::time::Duration;
 
@@ -17,6 +18,10 @@ use crate::Result;
 ///     await asyncio.sleep(delay)
 ///     logging.info(f"Printing {message}")
 /// ```
+///
+/// `message` is anything printable: a `&str` as in the lab, or a small value that formats itself
+/// (the exercise passes the task's number and delay, so that a million waiting tasks do not
+/// each hold a `String`).
 ///
 /// The wait is [`tokio::time::sleep`]: at the `.await` the task hands its thread back to the
 /// runtime, which runs other tasks until the timer is due. (`std::thread::sleep` here would
@@ -47,7 +52,11 @@ use crate::Result;
 /// assert_eq!(messages, ["TWO received", "printing TWO"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub async fn delay_message<W: Write>(delay: Duration, message: &str, log: &Log<W>) -> Result<()> {
+pub async fn delay_message<W: Write>(
+    delay: Duration,
+    message: impl Display,
+    log: &Log<W>,
+) -> Result<()> {
     log.line(&format!("{message} received"))?;
     tokio::time::sleep(delay).await;
     log.line(&format!("printing {message}"))

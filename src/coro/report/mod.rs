@@ -198,7 +198,9 @@ impl RunReport {
     /// ([`Flavor::current`] tells, from inside it).
     ///
     /// The runtime matters to one check. One thread runs woken tasks in the order the timer
-    /// woke them, so on a current-thread runtime tasks must finish in the order they fell due.
+    /// woke them, so on a current-thread runtime that keeps up with its timers, tasks finish in
+    /// the order they fell due (a loop that falls behind fires its backlog of due timers
+    /// together, in no promised order, and fails the check).
     /// A multi-threaded runtime promises no such order — its workers run in parallel, the OS may
     /// pause any of them, and each runs the task it woke last first — so there
     /// [`CheckKind::CompletionOrder`] does not apply; its evidence still shows what was seen.
