@@ -47,7 +47,47 @@ pub enum Error {
     // ----- pool -----
 
     // ----- workers -----
+    /// The operating system refused to start a thread (too many threads, out of memory…).
+    #[error("could not start thread {name:?}: {source}")]
+    ThreadSpawn {
+        /// The name the thread was to have, e.g. `"worker-3"`.
+        name: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
 
+    /// A worker's periodic job returned an error, so the worker stopped.
+    #[error("worker {id} stopped because its job failed: {source}")]
+    WorkerFailed {
+        /// The id the worker was given at construction.
+        id: usize,
+        /// The error the job returned (for the lab's workers: the sink refused a line).
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A worker or reader thread panicked; the panic's message is kept as text.
+    #[error("worker {id} panicked: {message}")]
+    WorkerPanicked {
+        /// The id the worker was given at construction.
+        id: usize,
+        /// The panic's message (`"<non-text panic payload>"` if it was not text).
+        message: String,
+    },
+
+    /// `task_done` was called while no task was unfinished: more `task_done`s than `put`s.
+    #[error("task_done() called with no unfinished task: every item put is already marked done")]
+    TaskDoneTooOften,
+
+    /// `join_timeout` gave up before every item put had been marked done.
+    #[error("queue join timed out after {waited:?} with {unfinished} unfinished task(s)")]
+    QueueJoinTimeout {
+        /// How long the caller waited.
+        waited: std::time::Duration,
+        /// How many items were still not marked done when it gave up.
+        unfinished: usize,
+    },
     // ----- coro -----
     /// A log line or a report could not be written to the sink the caller chose.
     #[error("could not write {what}: {source}")]

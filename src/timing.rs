@@ -1,1 +1,0 @@
-//! Chapter 1 — measuring once: clocks, resolution, wall time and CPU time. (Being written.)

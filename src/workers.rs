@@ -1,1 +1,0 @@
-//! Chapter 4 — long-lived worker threads and queues. (Being written.)
