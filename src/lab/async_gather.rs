@@ -8,6 +8,7 @@
 //! tests do under tokio's paused clock.
 
 use std::any::Any;
+use std::borrow::Borrow;
 use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
@@ -365,15 +366,19 @@ pub async fn gather<W: Write + Send + 'static>(
 }
 
 /// One task of the run: the lab's coroutine between two journal entries.
+///
+/// It takes the log and the journal by reference (`join_all`'s futures borrow them) or as owned
+/// handles (a spawned task must own what it uses): `Borrow` accepts both, and an owned handle is
+/// then stored once, not once and again as a reference to itself.
 async fn journaled_task<W: Write>(
     task: usize,
     delay: Duration,
-    log: &Log<W>,
-    journal: &Journal,
+    log: impl Borrow<Log<W>>,
+    journal: impl Borrow<Journal>,
 ) -> Result<()> {
-    journal.record(task, Step::Started);
-    delay_message(delay, task_message(task, delay), log).await?;
-    journal.record(task, Step::Finished);
+    journal.borrow().record(task, Step::Started);
+    delay_message(delay, task_message(task, delay), log.borrow()).await?;
+    journal.borrow().record(task, Step::Finished);
     Ok(())
 }
 
@@ -411,8 +416,7 @@ async fn join_set<W: Write + Send + 'static>(
     let mut ids = Vec::with_capacity(delays.len());
     for (task, &delay) in delays.iter().enumerate() {
         // A spawned task must own what it uses ('static): each gets its own handles.
-        let (log, journal) = (log.clone(), journal.clone());
-        let handle = set.spawn(async move { journaled_task(task, delay, &log, &journal).await });
+        let handle = set.spawn(journaled_task(task, delay, log.clone(), journal.clone()));
         ids.push(handle.id());
     }
     while let Some(joined) = set.join_next_with_id().await {
