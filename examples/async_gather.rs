@@ -8,13 +8,13 @@
 //! cargo run --example async_gather -- --tasks 5 --gather sequential   # the mistake, caught
 //! ```
 
+use std::error::Error;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use concurrency_lab::Result;
-use concurrency_lab::coro::{Flavor, Log};
-use concurrency_lab::lab::async_gather::{Gather, Settings, max_delay_from_secs};
+use concurrency_lab::coro::{self, Flavor, Log};
+use concurrency_lab::lab::async_gather::{Gather, Settings, gather, max_delay_from_secs};
 
 /// Run many tasks that each wait a random delay, all at once, and check the run.
 #[derive(Debug, Parser)]
@@ -23,7 +23,7 @@ struct Args {
     #[arg(long, default_value_t = 100)]
     tasks: usize,
     /// The longest delay, in seconds: each task's delay is drawn uniformly from 0 to this.
-    #[arg(long, default_value_t = 4.0)]
+    #[arg(long, default_value_t = 4.0, allow_negative_numbers = true)]
     max_delay: f64,
     /// Seed for the delays [default: a random one, printed so that you can repeat the run].
     #[arg(long)]
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
 }
 
 /// Runs the exercise; `Ok(false)` when the report found the run wrong.
-fn run(args: Args) -> Result<bool> {
+fn run(args: Args) -> Result<bool, Box<dyn Error>> {
     let settings = Settings {
         tasks: args.tasks,
         max_delay: max_delay_from_secs(args.max_delay)?,
@@ -61,19 +61,34 @@ fn run(args: Args) -> Result<bool> {
         },
         gather: args.gather,
     };
-    println!("async_gather: {settings}");
-    println!(
-        "repeat this run: cargo run --example async_gather -- {}",
-        repeat_args(&settings, &args)
-    );
-    println!("log lines: HH:MM:SS:thread:message, the time of day in UTC");
-    println!();
+    let delays = settings.delays()?;
+    let longest = delays.iter().max().copied().unwrap_or_default();
+    {
+        // The lock is released before the run: the tasks write to stdout through the log.
+        let mut out = io::stdout().lock();
+        writeln!(out, "async_gather: {settings}")?;
+        writeln!(
+            out,
+            "repeat this run: cargo run --example async_gather -- {}",
+            repeat_args(&settings, &args)
+        )?;
+        writeln!(
+            out,
+            "the longest delay is {:.3} s: run at once, the tasks should take about that long",
+            longest.as_secs_f64()
+        )?;
+        writeln!(
+            out,
+            "log lines: HH:MM:SS:thread:message, the time of day in UTC\n"
+        )?;
+    }
 
+    // asyncio.run(gather(...)): a runtime of the chosen flavour runs the gather to completion.
     let log = Log::new(io::stdout());
-    let report = settings.run(&log)?;
+    let report = coro::run(settings.flavor, gather(&delays, settings.gather, &log))??;
 
     let mut out = io::stdout().lock();
-    let _ = writeln!(out);
+    writeln!(out)?;
     report.write_to(&mut out)?;
     Ok(report.passed())
 }

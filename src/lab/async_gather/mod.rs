@@ -3,9 +3,10 @@
 //!
 //! Each task is the lab's [`delay_message`](crate::coro::delay_message), bracketed by two
 //! [`Journal`](crate::coro::Journal) entries. The tasks are gathered in one of three ways
-//! ([`Gather`]); the run's journal then goes to a [`RunReport`], whose five checks are the proof. [`Settings::run`] does all of it on a fresh runtime, as
-//! `cargo run --example async_gather` does; [`gather`] does it on the runtime you are in, as the
-//! tests do under tokio's paused clock.
+//! ([`Gather`]); the run's journal then goes to a [`RunReport`], whose five checks are the proof.
+//! [`Settings::run`] does all of it on a fresh runtime (`cargo run --example async_gather`
+//! spells out the same steps); [`gather`] does it on the runtime you are in, as the tests do
+//! under tokio's paused clock.
 
 use std::fmt;
 use std::io::Write;
