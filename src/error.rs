@@ -172,6 +172,32 @@ pub enum Error {
         unfinished: usize,
     },
     // ----- coro -----
+    /// A log line or a report could not be written to the sink the caller chose.
+    #[error("could not write {what}: {source}")]
+    SinkWrite {
+        /// What was being written: the log line itself, or `"the run report"`.
+        what: String,
+        /// The sink's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The tokio runtime could not be built (the operating system refused a thread, say).
+    #[error("could not start a {flavor} tokio runtime: {source}")]
+    Runtime {
+        /// Which runtime was asked for.
+        flavor: crate::coro::Flavor,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An async task panicked or was cancelled before it returned.
+    #[error("an async task did not complete: {reason}")]
+    AsyncTask {
+        /// Which task, and its panic message or why it was cancelled.
+        reason: String,
+    },
 }
 
 impl Error {

@@ -1,0 +1,281 @@
+//! Reading a journal task by task, and the checks computed from that reading.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::show::{Secs, TaskList};
+use super::{Check, CheckKind, TICK_TEXT, TIMER_TICK, Verdict};
+use crate::coro::Flavor;
+use crate::coro::journal::{Entry, Step};
+
+/// What the journal says about one task.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    starts: u32,
+    finishes: u32,
+    started: Option<Instant>,
+    finished: Option<Instant>,
+}
+
+impl Tally {
+    /// Start and finish, when the task has exactly one of each.
+    fn span(&self) -> Option<(Instant, Instant)> {
+        match (self.starts, self.finishes, self.started, self.finished) {
+            (1, 1, Some(started), Some(finished)) => Some((started, finished)),
+            _ => None,
+        }
+    }
+}
+
+/// The journal read once, task by task.
+pub(super) struct Reading {
+    tallies: Vec<Tally>,
+    stray_starts: usize,
+    stray_finishes: usize,
+    finish_order: Vec<usize>,
+    pub(super) first_start: Option<Instant>,
+    pub(super) last_start: Option<Instant>,
+    pub(super) peak_in_flight: usize,
+    pub(super) threads: usize,
+}
+
+impl Reading {
+    pub(super) fn new(tasks: usize, entries: &[Entry]) -> Reading {
+        let mut reading = Reading {
+            tallies: vec![Tally::default(); tasks],
+            stray_starts: 0,
+            stray_finishes: 0,
+            finish_order: Vec::with_capacity(tasks),
+            first_start: None,
+            last_start: None,
+            peak_in_flight: 0,
+            threads: 0,
+        };
+        let mut threads = HashSet::new();
+        let mut in_flight = 0usize;
+        for entry in entries {
+            threads.insert(entry.thread);
+            let tally = reading.tallies.get_mut(entry.task);
+            match (entry.step, tally) {
+                (Step::Started, Some(tally)) => {
+                    tally.starts += 1;
+                    tally.started.get_or_insert(entry.at);
+                    in_flight += 1;
+                    reading.peak_in_flight = reading.peak_in_flight.max(in_flight);
+                    reading.first_start =
+                        Some(reading.first_start.map_or(entry.at, |f| f.min(entry.at)));
+                    reading.last_start = reading.last_start.max(Some(entry.at));
+                }
+                (Step::Finished, Some(tally)) => {
+                    tally.finishes += 1;
+                    tally.finished.get_or_insert(entry.at);
+                    in_flight = in_flight.saturating_sub(1);
+                    reading.finish_order.push(entry.task);
+                }
+                (Step::Started, None) => reading.stray_starts += 1,
+                (Step::Finished, None) => reading.stray_finishes += 1,
+            }
+        }
+        reading.threads = threads.len();
+        reading
+    }
+
+    /// The "exactly once" check over starts or finishes.
+    pub(super) fn once_check(&self, kind: CheckKind) -> Check {
+        let (verb, count, strays): (&str, fn(&Tally) -> u32, usize) = match kind {
+            CheckKind::StartedOnce => ("started", |t| t.starts, self.stray_starts),
+            _ => ("finished", |t| t.finishes, self.stray_finishes),
+        };
+        let tasks = self.tallies.len();
+        let never = TaskList::matching(&self.tallies, |t| count(t) == 0);
+        let twice = TaskList::matching(&self.tallies, |t| count(t) > 1);
+        let once = tasks - never.len() - twice.len();
+        let mut evidence = format!(
+            "{once} of {tasks} {verb} once; {}; {}",
+            never.describe("never"),
+            twice.describe("more than once")
+        );
+        if strays > 0 {
+            evidence += &format!("; {strays} {verb} that are not part of the run");
+        }
+        let verdict = pass_if(never.is_empty() && twice.is_empty() && strays == 0);
+        Check {
+            kind,
+            verdict,
+            evidence,
+        }
+    }
+
+    pub(super) fn full_delay_check(&self, delays: &[Duration]) -> Check {
+        let kind = CheckKind::FullDelay;
+        let mut smallest_margin: Option<(Duration, usize)> = None;
+        let mut worst_shortfall: Option<(Duration, usize)> = None;
+        let mut early = Vec::new();
+        for (task, (tally, &delay)) in self.tallies.iter().zip(delays).enumerate() {
+            let Some((started, finished)) = tally.span() else {
+                continue;
+            };
+            let waited = finished.saturating_duration_since(started);
+            if waited >= delay {
+                let margin = (waited - delay, task);
+                smallest_margin = Some(smallest_margin.map_or(margin, |m| m.min(margin)));
+            } else {
+                early.push(task);
+                worst_shortfall = worst_shortfall.max(Some((delay - waited, task)));
+            }
+        }
+        let (verdict, evidence) = match (worst_shortfall, smallest_margin) {
+            (Some((shortfall, task)), _) => (
+                Verdict::Fail,
+                format!(
+                    "{}; worst: task {task}, {} too soon",
+                    TaskList::new(early).describe("finished early"),
+                    Secs(shortfall)
+                ),
+            ),
+            (None, Some((margin, task))) => (
+                Verdict::Pass,
+                format!(
+                    "each waited at least its delay; the closest, task {task}, by {}",
+                    Secs(margin)
+                ),
+            ),
+            (None, None) => (
+                Verdict::NotApplicable,
+                "no task both started and finished exactly once".to_owned(),
+            ),
+        };
+        Check {
+            kind,
+            verdict,
+            evidence,
+        }
+    }
+
+    pub(super) fn order_check(&self, delays: &[Duration], flavor: Flavor) -> Check {
+        let kind = CheckKind::CompletionOrder;
+        let Some(base) = self.first_start else {
+            return not_applicable(kind, "no task started");
+        };
+        // Deadlines as offsets from the first start: no `Instant` arithmetic that could overflow.
+        let deadline = |task: usize| -> Option<Duration> {
+            let (started, _) = self.tallies[task].span()?;
+            Some(started.duration_since(base).saturating_add(delays[task]))
+        };
+        let mut compared = 0usize;
+        let mut latest_due: Option<(Duration, usize)> = None;
+        let mut late = Vec::new();
+        let mut worst: Option<(Duration, usize, usize)> = None;
+        for &task in &self.finish_order {
+            let Some(due) = deadline(task) else { continue };
+            compared += 1;
+            match latest_due {
+                // A task due later than this one has already finished: a tie within one
+                // tick, or an inversion.
+                Some((latest, before)) if latest >= due => {
+                    let gap = latest - due;
+                    if gap >= TIMER_TICK {
+                        late.push(task);
+                        if worst.is_none_or(|(worst_gap, ..)| gap > worst_gap) {
+                            worst = Some((gap, task, before));
+                        }
+                    }
+                }
+                _ => latest_due = Some((due, task)),
+            }
+        }
+        if compared < 2 {
+            return not_applicable(kind, "fewer than two tasks ran once to the end");
+        }
+        let together = match (self.first_start, self.last_start) {
+            (Some(first), Some(last)) if last - first < TIMER_TICK => {
+                format!(
+                    "; all started within {}, so this is the order of their delays",
+                    Secs(last - first)
+                )
+            }
+            _ => String::new(),
+        };
+        let seen = match worst {
+            None => format!(
+                "none of {compared} finished after a task due {TICK_TEXT} or more later \
+                 (due = start + delay){together}"
+            ),
+            Some((gap, task, before)) => format!(
+                "{}; worst: task {task} finished after task {before}, which fell due {} after \
+                 it (due = start + delay)",
+                TaskList::new(late).describe(&format!(
+                    "finished after a task due {TICK_TEXT} or more later"
+                )),
+                Secs(gap)
+            ),
+        };
+        // The current-thread scheduler runs woken tasks first in, first out, in the order the
+        // timer woke them. The multi-threaded one runs them in parallel, on threads the OS may
+        // pause, and puts the task a worker woke last first in line (its "LIFO slot").
+        if flavor == Flavor::MultiThread {
+            return not_applicable(
+                kind,
+                &format!(
+                    "a multi-thread runtime promises no finishing order: its workers run in \
+                     parallel and the OS may pause any of them; seen: {seen}"
+                ),
+            );
+        }
+        Check {
+            kind,
+            verdict: pass_if(worst.is_none()),
+            evidence: seen,
+        }
+    }
+}
+
+fn pass_if(holds: bool) -> Verdict {
+    if holds { Verdict::Pass } else { Verdict::Fail }
+}
+
+fn not_applicable(kind: CheckKind, why: &str) -> Check {
+    Check {
+        kind,
+        verdict: Verdict::NotApplicable,
+        evidence: why.to_owned(),
+    }
+}
+
+/// Concurrent tasks take about the longest delay; sequential ones at least the sum. The run
+/// passes when its total is nearer the former: `total - longest < sum - total`.
+pub(super) fn concurrency_check(total: Duration, sum: Duration, longest: Duration) -> Check {
+    let kind = CheckKind::Concurrent;
+    if sum - longest < TIMER_TICK {
+        return not_applicable(
+            kind,
+            "the delays other than the longest add up to less than one timer tick, \
+             so waiting together or in turn would take the same time",
+        );
+    }
+    let share = 100.0 * total.as_secs_f64() / sum.as_secs_f64();
+    let nearer_longest = total.saturating_sub(longest) < sum.saturating_sub(total);
+    let evidence = if nearer_longest {
+        format!(
+            "total {} is nearer the longest delay ({}) than the sum ({}): {share:.1} % of the sum",
+            Secs(total),
+            Secs(longest),
+            Secs(sum)
+        )
+    } else {
+        format!(
+            "total {} is nearer the sum of the delays ({}) than the longest ({}): \
+             the tasks waited one after another",
+            Secs(total),
+            Secs(sum),
+            Secs(longest)
+        )
+    };
+    Check {
+        kind,
+        verdict: pass_if(nearer_longest),
+        evidence,
+    }
+}

@@ -1,1 +1,0 @@
-//! Logic of the `async_gather` exercise. (Being written.)
