@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use concurrency_lab::bench::format_ns;
+use concurrency_lab::lab::primes::{blocks, primes_in};
 use concurrency_lab::pool::{
     self, MapOptions, MapResult, Pool, ProcessPool, Runs, ThreadPool, cpu_count,
 };
@@ -77,9 +78,7 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let workers = args.workers.unwrap_or_else(cpu_count);
     // Each task gets its block as a range of numbers: plain data, fit for a process.
-    let blocks: Vec<Range<u64>> = (0..args.blocks)
-        .map(|block| block * args.block_size..(block + 1) * args.block_size)
-        .collect();
+    let blocks = blocks(args.blocks, args.block_size);
     match args.backend {
         BackendArg::Threads => {
             let pool = ThreadPool::new(workers).map_err(text)?;
@@ -142,35 +141,6 @@ fn show_progress<T>(running: &MapResult<T>) -> Result<(), String> {
     bar.set_position(running.progress().done as u64);
     bar.finish();
     Ok(())
-}
-
-/// How many of `numbers` are prime, by trial division: deliberately plain CPU work, a few
-/// milliseconds per block.
-fn primes_in(numbers: Range<u64>) -> u64 {
-    let mut primes = 0;
-    for n in numbers {
-        primes += u64::from(is_prime(n));
-    }
-    primes
-}
-
-fn is_prime(n: u64) -> bool {
-    if n < 4 {
-        return n >= 2;
-    }
-    if n.is_multiple_of(2) {
-        return false;
-    }
-    // A plain loop rather than an iterator chain: it stays fast in a debug build too.
-    // `divisor <= n / divisor` is `divisor² <= n` without the overflow.
-    let mut divisor = 3;
-    while divisor <= n / divisor {
-        if n.is_multiple_of(divisor) {
-            return false;
-        }
-        divisor += 2;
-    }
-    true
 }
 
 fn text(err: impl std::fmt::Display) -> String {

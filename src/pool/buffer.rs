@@ -195,43 +195,6 @@ impl<R> OutputRange<R> {
         self.written += 1;
     }
 
-    /// Writes every value `values` yields, calling `every_batch` after each `batch` values.
-    ///
-    /// The loop keeps its counter in a local — the hot loop of every `map` — and a guard
-    /// stores it back even when `values` panics midway, so what was written stays known.
-    #[inline]
-    pub(crate) fn fill(
-        &mut self,
-        values: impl Iterator<Item = R>,
-        batch: usize,
-        mut every_batch: impl FnMut(),
-    ) {
-        struct StoreBack<'a> {
-            written: usize,
-            into: &'a mut usize,
-        }
-        impl Drop for StoreBack<'_> {
-            fn drop(&mut self) {
-                *self.into = self.written;
-            }
-        }
-        let base = self.base();
-        let len = self.len;
-        let mut count = StoreBack {
-            written: self.written,
-            into: &mut self.written,
-        };
-        for value in values {
-            assert!(count.written < len, "a chunk writes at most its own items");
-            // SAFETY: as in `write`.
-            unsafe { base.add(count.written).write(value) };
-            count.written += 1;
-            if count.written.is_multiple_of(batch) {
-                every_batch();
-            }
-        }
-    }
-
     fn base(&self) -> *mut R {
         // SAFETY: `start` is within the allocation (checked when the range was cut).
         unsafe { self.output.allocation.ptr.add(self.start) }
@@ -250,6 +213,63 @@ impl<R> OutputRange<R> {
     /// Whether every item of the range was written.
     pub(crate) fn is_full(&self) -> bool {
         self.written == self.len
+    }
+}
+
+/// Moves every item left in `input` through `f` into `output`, `batch` items at a time,
+/// calling `every_batch(n)` after each batch: the hot loop of every `map` on threads.
+///
+/// Each batch is a plain counted loop from one buffer to the other, which the compiler can
+/// unroll and vectorise when `f` is simple. Should `f` panic, a guard records how far the
+/// batch got — the items consumed (the one `f` held included, which unwinding dropped) and
+/// the values written — so that nothing is dropped twice or left behind.
+pub(crate) fn map_into<A, R>(
+    input: &mut Chunk<A>,
+    output: &mut OutputRange<R>,
+    mut f: impl FnMut(A) -> R,
+    batch: usize,
+    mut every_batch: impl FnMut(usize),
+) {
+    assert!(batch > 0, "batches hold at least one item");
+    assert!(
+        input.len() <= output.len - output.written,
+        "the output has room for every item of the input"
+    );
+    struct Advance<'a> {
+        done: usize,
+        consumed: &'a mut usize,
+        written: &'a mut usize,
+    }
+    impl Drop for Advance<'_> {
+        fn drop(&mut self) {
+            // Only reached by unwinding out of `f`: it had taken item `done` by value.
+            *self.consumed += self.done + 1;
+            *self.written += self.done;
+        }
+    }
+    while input.next < input.end {
+        let n = batch.min(input.end - input.next);
+        // SAFETY: `next..next + n` are this chunk's unread items, and `written..written + n`
+        // this range's unwritten slots (checked above): no one else touches either.
+        let from = unsafe { input.input.ptr.add(input.next) };
+        let to = unsafe { output.base().add(output.written) };
+        let mut advance = Advance {
+            done: 0,
+            consumed: &mut input.next,
+            written: &mut output.written,
+        };
+        while advance.done < n {
+            // SAFETY: as above; each index is read once and written once.
+            unsafe {
+                let value = f(from.add(advance.done).read());
+                to.add(advance.done).write(value);
+            }
+            advance.done += 1;
+        }
+        std::mem::forget(advance);
+        input.next += n;
+        output.written += n;
+        every_batch(n);
     }
 }
 
@@ -328,6 +348,37 @@ mod tests {
         let mut a = output.range(0, 1);
         a.write(1u8);
         a.write(2u8);
+    }
+
+    #[test]
+    fn a_panic_midway_drops_each_item_exactly_once() {
+        let drops = AtomicUsize::new(0);
+        let items: Vec<Counted<'_>> = (0..10).map(|n| Counted(n, &drops)).collect();
+        let mut chunk = Chunk::whole(items);
+        let output = Output::with_len(10);
+        let mut range = output.range(0, 10);
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            map_into(
+                &mut chunk,
+                &mut range,
+                |c| if c.0 == 6 { panic!("six") } else { c.0 },
+                4,
+                |_| {},
+            );
+        }));
+        assert!(ran.is_err());
+        assert_eq!(range.extent(), (0, 6), "six values were written");
+        assert_eq!(chunk.len(), 3, "items 7, 8, 9 are left");
+        drop(chunk);
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            10,
+            "0..=6 dropped by f or unwinding, 7..=9 by the chunk"
+        );
+        let extents = [range.extent()];
+        drop(range);
+        // SAFETY: the extent is exactly what was written (plain u32s).
+        unsafe { output.discard(&extents) };
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::Task;
-use super::buffer::{Chunk, Output, OutputRange};
+use super::buffer::{Chunk, Output, OutputRange, map_into};
 use super::result::ProgressCounter;
 use super::slot::Slot;
 use crate::panic_message::panic_message;
@@ -89,11 +89,11 @@ impl<R: Send + 'static> Sink<R> {
                 ..
             }) => {
                 let progress = &map.progress;
-                let values = items.by_ref().map(|args| f.call_with(args));
                 let ran = catch_unwind(AssertUnwindSafe(|| {
-                    output.fill(values, PROGRESS_BATCH, || {
-                        progress.add(PROGRESS_BATCH);
-                        *reported += PROGRESS_BATCH;
+                    let call = |args| f.call_with(args);
+                    map_into(&mut items, output, call, PROGRESS_BATCH, |n| {
+                        progress.add(n);
+                        *reported += n;
                     });
                 }));
                 if let Err(payload) = ran {

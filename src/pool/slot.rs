@@ -23,6 +23,8 @@ pub(crate) struct Slot<T> {
 struct State<T> {
     value: Option<Result<T>>,
     callbacks: Callbacks<T>,
+    /// Threads parked on `became_ready`: waking nobody must not cost a system call.
+    sleepers: usize,
 }
 
 impl<T> Slot<T> {
@@ -31,6 +33,7 @@ impl<T> Slot<T> {
             state: Mutex::new(State {
                 value: None,
                 callbacks,
+                sleepers: 0,
             }),
             became_ready: Condvar::new(),
             ready: AtomicBool::new(false),
@@ -41,9 +44,15 @@ impl<T> Slot<T> {
     pub(crate) fn complete(&self, value: Result<T>) {
         let callbacks = std::mem::take(&mut self.lock().callbacks);
         let value = callbacks.run(value);
-        self.lock().value = Some(value);
-        self.ready.store(true, Ordering::Release);
-        self.became_ready.notify_all();
+        let sleepers = {
+            let mut state = self.lock();
+            state.value = Some(value);
+            self.ready.store(true, Ordering::Release);
+            state.sleepers
+        };
+        if sleepers > 0 {
+            self.became_ready.notify_all();
+        }
     }
 
     pub(crate) fn is_ready(&self) -> bool {
@@ -69,22 +78,27 @@ impl<T> Slot<T> {
         }
         let mut state = self.lock();
         while state.value.is_none() {
-            state = match deadline {
+            let left = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return false,
+                },
+            };
+            state.sleepers += 1;
+            state = match left {
                 None => self
                     .became_ready
                     .wait(state)
                     .unwrap_or_else(PoisonError::into_inner),
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return false;
-                    }
+                Some(left) => {
                     self.became_ready
                         .wait_timeout(state, left)
                         .unwrap_or_else(PoisonError::into_inner)
                         .0
                 }
             };
+            state.sleepers -= 1;
         }
         true
     }
