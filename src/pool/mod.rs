@@ -6,6 +6,7 @@ mod buffer;
 mod builder;
 mod callbacks;
 mod chunk;
+mod idle;
 mod imap;
 mod options;
 mod process;

@@ -11,6 +11,7 @@ use crossbeam::channel::{self, Receiver, Sender};
 use super::Task;
 use super::backend::{Config, Engine, Runs, Threads};
 use super::buffer::Chunk;
+use super::idle;
 use super::sink::Sink;
 use crate::panic_message::panic_message;
 use crate::{Error, Result};
@@ -248,7 +249,7 @@ fn worker(shared: Arc<Shared>, ready: Option<Sender<Result<()>>>) {
 
 fn run_jobs(shared: &Arc<Shared>) {
     let mut tasks_done = 0;
-    while let Some(Message::Run(job)) = next_message(&shared.receiver) {
+    while let Some(Message::Run(job)) = idle::next_message(&shared.receiver) {
         job();
         if shared.terminated() {
             return;
@@ -263,29 +264,6 @@ fn run_jobs(shared: &Arc<Shared>) {
         }
     }
 }
-
-/// The next message, waiting briefly before going to sleep.
-///
-/// Tasks often arrive back to back, and waking a sleeping thread costs far more than a
-/// task as short as `|x| x + 1` — on a virtual machine, tens of microseconds. So an idle
-/// worker first polls the queue for a moment, yielding its CPU between polls, as rayon's
-/// workers do; only then does it sleep until a message comes.
-pub(super) fn next_message<T>(receiver: &Receiver<T>) -> Option<T> {
-    let polling_until = Instant::now() + IDLE_POLL;
-    loop {
-        match receiver.try_recv() {
-            Ok(message) => return Some(message),
-            Err(channel::TryRecvError::Disconnected) => return None,
-            Err(channel::TryRecvError::Empty) if Instant::now() < polling_until => {
-                thread::yield_now();
-            }
-            Err(channel::TryRecvError::Empty) => return receiver.recv().ok(),
-        }
-    }
-}
-
-/// How long an idle worker polls its queue before it sleeps.
-const IDLE_POLL: std::time::Duration = std::time::Duration::from_micros(50);
 
 impl Shared {
     fn exited(&self) {

@@ -20,6 +20,7 @@ use super::spawn::{self, Launch, Worker, describe};
 use super::wire::{self, EXIT};
 use super::worker::started_as_worker_without_init;
 use crate::pool::backend::{Config, Engine};
+use crate::pool::idle;
 use crate::{Error, Result};
 
 enum Message {
@@ -268,7 +269,7 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
     let mut request = Vec::new();
     let mut reply = Vec::new();
     let mut tasks_done = 0;
-    while let Ok(Message::Run(mut job)) = shared.receiver.recv() {
+    while let Some(Message::Run(mut job)) = idle::next_message(&shared.receiver) {
         if worker.is_none() {
             match start_worker(shared, slot) {
                 Ok(fresh) => *worker = Some(fresh),

@@ -3,6 +3,7 @@
 mod engine;
 mod entry;
 mod job;
+mod patient;
 mod spawn;
 mod wire;
 mod worker;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use nix::libc;
 
+use super::patient::Patient;
 use super::wire::{self, ExecutableId, Hello, MAGIC, PROTOCOL, Ready};
 use super::worker::WORKER_ENV;
 use crate::{Error, Result};
@@ -54,7 +55,7 @@ impl Launch {
 /// A started worker that has answered the handshake.
 pub(crate) struct Worker {
     pub(crate) child: Child,
-    pub(crate) socket: UnixStream,
+    pub(crate) socket: Patient,
 }
 
 impl Worker {
@@ -92,15 +93,23 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
         reason: format!("cannot start {:?}: {e}", launch.executable),
     })?;
     drop(workers_end); // the worker has its copy; ours would hide the worker's death from us
-    let mut worker = Worker { child, socket };
-    match handshake(&mut worker, launch) {
-        Ok(()) => Ok(worker),
+    let mut starting = Starting { child, socket };
+    let shaken = handshake(&mut starting, launch);
+    let Starting { mut child, socket } = starting;
+    match shaken.and_then(|()| Patient::new(socket).map_err(start_error)) {
+        Ok(socket) => Ok(Worker { child, socket }),
         Err(error) => {
-            let _ = worker.child.kill();
-            let _ = worker.child.wait();
+            let _ = child.kill();
+            let _ = child.wait();
             Err(error)
         }
     }
+}
+
+/// A worker before its handshake: a plain blocking socket, so the handshake can time out.
+struct Starting {
+    child: Child,
+    socket: UnixStream,
 }
 
 #[cfg(target_os = "linux")]
@@ -126,7 +135,7 @@ fn die_with_parent(_parent: u32) -> io::Result<()> {
     Ok(())
 }
 
-fn handshake(worker: &mut Worker, launch: &Launch) -> Result<()> {
+fn handshake(worker: &mut Starting, launch: &Launch) -> Result<()> {
     let hello = Hello {
         magic: MAGIC,
         protocol: PROTOCOL,
@@ -151,12 +160,12 @@ fn handshake(worker: &mut Worker, launch: &Launch) -> Result<()> {
                      `concurrency_lab::pool::init()` first thing in `main` (before parsing \
                      arguments); in a test binary, add `concurrency_lab::pool_worker_test!();` \
                      or use `harness = false`",
-                    worker.pid(),
+                    worker.child.id(),
                     describe(status)
                 ),
                 None => format!(
                     "the worker process {} did not answer the handshake within {HANDSHAKE_TIMEOUT:?}",
-                    worker.pid()
+                    worker.child.id()
                 ),
             },
         });

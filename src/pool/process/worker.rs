@@ -7,6 +7,7 @@ use std::panic::catch_unwind;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::entry::{chunk_entry_at, init_entry_at};
+use super::patient::Patient;
 use super::wire::{
     self, BAD_ARGUMENTS, EXIT, ExecutableId, Hello, MAGIC, OUTCOMES, PROTOCOL, RUN, Ready,
 };
@@ -88,7 +89,10 @@ fn serve(spec: &str) -> Result<i32, Refusal> {
     if failed {
         return Ok(exit_code::INITIALIZER_PANICKED);
     }
-    Ok(serve_tasks(&mut socket))
+    match Patient::new(socket) {
+        Ok(mut socket) => Ok(serve_tasks(&mut socket)),
+        Err(_) => Ok(exit_code::LOST_PARENT),
+    }
 }
 
 fn parse_spec(spec: &str) -> Result<(RawFd, u128), Refusal> {
@@ -147,7 +151,7 @@ fn check_hello(hello: &Hello, token: u128) -> Result<(), Refusal> {
 }
 
 /// Answers task frames until the parent says goodbye or goes away; returns the exit code.
-fn serve_tasks(socket: &mut UnixStream) -> i32 {
+fn serve_tasks(socket: &mut Patient) -> i32 {
     let mut request = Vec::new();
     let mut reply = Vec::new();
     loop {
