@@ -91,6 +91,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     writeln!(
         out,
+        "== chunk size: map over 20,000 rows; items per message to a worker"
+    )?;
+    let few_rows = random_rows(20_000, 2024);
+    let (processes, threads) = (&processes, &threads);
+    let mut sizes = Group::new();
+    for chunksize in [1, 10, 100, 1_000, 2_500] {
+        let options = move || MapOptions::new().chunksize(chunksize);
+        sizes = sizes
+            .bench_with_setup(
+                Bench::new(format!("processes, chunksize {chunksize}"))
+                    .number(1)
+                    .repeat(10),
+                || few_rows.clone(),
+                move |rows| {
+                    let running =
+                        processes.map_async_with(howmany_within_range_rowonly, rows, options());
+                    running.expect("map").get().expect("get")
+                },
+            )
+            .bench_with_setup(
+                Bench::new(format!("threads, chunksize {chunksize}"))
+                    .number(1)
+                    .repeat(10),
+                || few_rows.clone(),
+                move |rows| {
+                    let running =
+                        threads.map_async_with(howmany_within_range_rowonly, rows, options());
+                    running.expect("map").get().expect("get")
+                },
+            );
+    }
+    table(&mut out, &sizes.run()?, "processes, chunksize 2500")?;
+
+    writeln!(
+        out,
         "== CPU-bound: primes in 60 blocks of 50,000 numbers, one block per task"
     )?;
     let work = blocks(60, 50_000);

@@ -390,6 +390,39 @@ impl<B: Backend> Pool<B> {
         self.submit_map(f, items.into_iter(), MapOptions::new(), "starmap_async")
     }
 
+    /// [`starmap_async`](Self::starmap_async) with a chosen chunk size and callbacks (Python's
+    /// `starmap_async(func, iterable, chunksize, callback, error_callback)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`map_async`](Self::map_async).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::pool::{MapOptions, ThreadPool};
+    ///
+    /// fn power(base: u64, exponent: u32) -> u64 { base.pow(exponent) }
+    ///
+    /// let pool = ThreadPool::new(2)?;
+    /// let options = MapOptions::new().chunksize(1);
+    /// let powers = pool.starmap_async_with(power, [(2, 3), (3, 2)], options)?.get()?;
+    /// assert_eq!(powers, [8, 9]);
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn starmap_async_with<F, Args>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = Args>,
+        options: MapOptions<F::Output>,
+    ) -> Result<MapResult<F::Output>>
+    where
+        F: Task<Args>,
+        B: Runs<F, Args>,
+    {
+        self.submit_map(f, items.into_iter(), options, "starmap_async")
+    }
+
     fn submit_map<F, Args>(
         &self,
         f: F,

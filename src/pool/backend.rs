@@ -23,18 +23,24 @@ mod sealed {
 ///
 /// # Examples
 ///
-/// Code that works with either backend names the pool as `Pool<B>`:
+/// Code that works with either backend takes the pool as `&Pool<B>` and the task as a generic
+/// argument, bound by [`Runs`] — the type of a `fn` item has no name to write in a bound:
 ///
 /// ```
 /// use concurrency_lab::pool::{Backend, Pool, Runs, ThreadPool};
 ///
 /// fn square(n: u64) -> u64 { n * n }
 ///
-/// fn sum_of_squares<B: Backend + Runs<fn(u64) -> u64, (u64,)>>(pool: &Pool<B>) -> u64 {
-///     pool.map(square as fn(u64) -> u64, 1..=10).unwrap().iter().sum()
+/// fn sum_of<B, F>(pool: &Pool<B>, task: F) -> concurrency_lab::Result<u64>
+/// where
+///     F: Fn(u64) -> u64 + Send + Sync + 'static,
+///     B: Backend + Runs<F, (u64,)>,
+/// {
+///     Ok(pool.map(task, 1..=10)?.iter().sum())
 /// }
 ///
-/// assert_eq!(sum_of_squares(&ThreadPool::new(2)?), 385);
+/// assert_eq!(sum_of(&ThreadPool::new(2)?, square)?, 385);
+/// // and, in a program that calls `pool::init()` first: sum_of(&ProcessPool::new(2)?, square)
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
 #[allow(private_bounds)]
@@ -50,7 +56,9 @@ pub trait Backend: sealed::Sealed + Sized + Send + Sync + 'static {
 ///
 /// [`Threads`] runs any [`Task`]. [`Processes`] runs plain functions — `fn` items and
 /// closures that capture nothing — whose arguments and result implement serde's `Serialize`
-/// and `Deserialize`, because they cross to another process through a pipe.
+/// and `Deserialize`, because they cross to another process through a socket. A capturing
+/// closure, or a function *pointer* (`fn(u64) -> u64`, which is a value, not a name), is
+/// refused when the program is built: the worker could not know what it points to.
 #[diagnostic::on_unimplemented(
     message = "this task cannot run on a pool of {Self}",
     label = "not a task for this pool",
