@@ -10,6 +10,7 @@ mod idle;
 mod imap;
 mod options;
 mod process;
+mod queue;
 mod result;
 mod sink;
 mod slot;

@@ -1,17 +1,17 @@
 //! The thread backend: worker threads taking jobs from one shared queue.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Instant;
 
-use crossbeam::channel::{self, Receiver, Sender};
+use crossbeam::channel::{self, Sender};
 
 use super::Task;
 use super::backend::{Config, Engine, Runs, Threads};
 use super::buffer::Chunk;
-use super::idle;
+use super::queue::JobQueue;
 use super::sink::Sink;
 use crate::panic_message::panic_message;
 use crate::{Error, Result};
@@ -41,17 +41,6 @@ impl super::Backend for Threads {
     type Engine = ThreadEngine;
 }
 
-enum Message {
-    Run(ThreadJob),
-    /// A poison pill: the worker that takes it exits. `close` sends one per worker, behind
-    /// every job already queued.
-    Stop,
-}
-
-const RUNNING: u8 = 0;
-const CLOSED: u8 = 1;
-const TERMINATED: u8 = 2;
-
 /// The running thread backend. Public only because [`Backend::Engine`] names it; opaque.
 ///
 /// [`Backend::Engine`]: super::Backend::Engine
@@ -62,17 +51,10 @@ pub struct ThreadEngine {
 }
 
 struct Shared {
-    sender: Sender<Message>,
-    receiver: Receiver<Message>,
-    /// RUNNING, CLOSED or TERMINATED. Writers hold `submit_gate` for writing, so that no job
-    /// slips into the queue behind the poison pills.
-    state: AtomicU8,
-    submit_gate: RwLock<()>,
-    workers: usize,
-    live: Mutex<usize>,
-    all_exited: Condvar,
+    queue: JobQueue<ThreadJob>,
     initializer: Option<ThreadInit>,
     max_tasks_per_child: Option<usize>,
+    /// Workers started so far, for their names.
     spawned: AtomicUsize,
 }
 
@@ -81,20 +63,14 @@ impl Engine for ThreadEngine {
     type Init = ThreadInit;
 
     fn start(config: Config<ThreadInit>) -> Result<Self> {
-        let (sender, receiver) = channel::unbounded();
-        let shared = Arc::new(Shared {
-            sender,
-            receiver,
-            state: AtomicU8::new(RUNNING),
-            submit_gate: RwLock::new(()),
-            workers: config.workers,
-            live: Mutex::new(0),
-            all_exited: Condvar::new(),
-            initializer: config.initializer,
-            max_tasks_per_child: config.max_tasks_per_child,
-            spawned: AtomicUsize::new(0),
-        });
-        let engine = ThreadEngine { shared };
+        let engine = ThreadEngine {
+            shared: Arc::new(Shared {
+                queue: JobQueue::new(config.workers),
+                initializer: config.initializer,
+                max_tasks_per_child: config.max_tasks_per_child,
+                spawned: AtomicUsize::new(0),
+            }),
+        };
         let (ready_tx, ready_rx) = channel::bounded(config.workers);
         for _ in 0..config.workers {
             spawn_worker(&engine.shared, Some(ready_tx.clone()))?;
@@ -111,105 +87,38 @@ impl Engine for ThreadEngine {
     }
 
     fn submit(&self, job: ThreadJob, action: &'static str) -> Result<(), (ThreadJob, Error)> {
-        let _gate = self.shared.read_gate();
-        if self.shared.state.load(Ordering::Acquire) != RUNNING {
-            return Err((job, Error::PoolClosed { action }));
-        }
-        self.shared
-            .sender
-            .send(Message::Run(job))
-            .map_err(|channel::SendError(message)| match message {
-                Message::Run(job) => (job, Error::PoolClosed { action }),
-                Message::Stop => unreachable!("only jobs are submitted"),
-            })
+        self.shared.queue.submit(job, action)
     }
 
     fn close(&self) {
-        self.shared.stop(CLOSED);
+        self.shared.queue.close();
     }
 
     fn terminate(&self) {
-        self.shared.stop(TERMINATED);
+        self.shared.queue.terminate(|| {});
     }
 
     fn join(&self, deadline: Option<Instant>) -> bool {
-        let mut live = self
-            .shared
-            .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        while *live > 0 {
-            live = match deadline {
-                None => self
-                    .shared
-                    .all_exited
-                    .wait(live)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return false;
-                    }
-                    self.shared
-                        .all_exited
-                        .wait_timeout(live, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
-            };
-        }
-        true
+        self.shared.queue.join(deadline)
     }
 
     fn is_closed(&self) -> bool {
-        self.shared.state.load(Ordering::Acquire) != RUNNING
+        self.shared.queue.is_closed()
     }
 }
 
-impl Shared {
-    fn read_gate(&self) -> std::sync::RwLockReadGuard<'_, ()> {
-        self.submit_gate
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Moves to CLOSED or TERMINATED and tells every worker to stop.
-    fn stop(&self, to: u8) {
-        let discarded: Vec<Message> = {
-            let _gate = self
-                .submit_gate
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            let from = self.state.fetch_max(to, Ordering::AcqRel);
-            if from >= to {
-                return; // already there
-            }
-            // Terminating discards the queue, poison pills from an earlier close included.
-            let discarded = if to == TERMINATED {
-                self.receiver.try_iter().collect()
-            } else {
-                Vec::new()
-            };
-            for _ in 0..self.workers {
-                // The receiver lives as long as `self`: sending cannot fail.
-                let _ = self.sender.send(Message::Stop);
-            }
-            discarded
-        };
-        // Dropping a queued job drops its sink, which fails its items with PoolTerminated and
-        // may run callbacks: outside the gate, so a callback may use the pool.
-        drop(discarded);
-    }
-
-    fn terminated(&self) -> bool {
-        self.state.load(Ordering::Acquire) == TERMINATED
+impl Drop for ThreadEngine {
+    fn drop(&mut self) {
+        // Dropping a pool terminates it, as leaving Python's `with Pool() as pool:` block does.
+        // Tasks already running finish on their own threads; nothing waits for them here.
+        self.terminate();
     }
 }
 
 /// Starts one worker thread. `ready` (at start-up only) receives the initializer's outcome.
 fn spawn_worker(shared: &Arc<Shared>, ready: Option<Sender<Result<()>>>) -> Result<()> {
     let number = shared.spawned.fetch_add(1, Ordering::Relaxed);
-    *shared.live.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+    shared.queue.worker_started();
     let worker_shared = Arc::clone(shared);
     let name = format!("pool-worker-{number}");
     thread::Builder::new()
@@ -217,7 +126,7 @@ fn spawn_worker(shared: &Arc<Shared>, ready: Option<Sender<Result<()>>>) -> Resu
         .spawn(move || worker(worker_shared, ready))
         .map(drop)
         .map_err(|source| {
-            shared.exited();
+            shared.queue.worker_exited();
             Error::ThreadSpawn { name, source }
         })
 }
@@ -238,20 +147,20 @@ fn worker(shared: Arc<Shared>, ready: Option<Sender<Result<()>>>) {
         }
         // A replacement worker whose initializer fails leaves the pool unable to promise
         // anything about its workers' state: stop it, failing what is queued.
-        None if failed => shared.stop(TERMINATED),
+        None if failed => shared.queue.terminate(|| {}),
         None => {}
     }
     if !failed {
         run_jobs(&shared);
     }
-    shared.exited();
+    shared.queue.worker_exited();
 }
 
 fn run_jobs(shared: &Arc<Shared>) {
     let mut tasks_done = 0;
-    while let Some(Message::Run(job)) = idle::next_message(&shared.receiver) {
+    while let Some(job) = shared.queue.next() {
         job();
-        if shared.terminated() {
+        if shared.queue.is_terminated() {
             return;
         }
         tasks_done += 1;
@@ -262,23 +171,5 @@ fn run_jobs(shared: &Arc<Shared>) {
             }
             return;
         }
-    }
-}
-
-impl Shared {
-    fn exited(&self) {
-        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
-        *live -= 1;
-        if *live == 0 {
-            self.all_exited.notify_all();
-        }
-    }
-}
-
-impl Drop for ThreadEngine {
-    fn drop(&mut self) {
-        // Dropping a pool terminates it, as leaving Python's `with Pool() as pool:` block does.
-        // Tasks already running finish on their own threads; nothing waits for them here.
-        self.terminate();
     }
 }

@@ -6,12 +6,11 @@
 //! [`Error::WorkerDied`] — Python's pool waits forever here (bpo-22393) — and starts a fresh
 //! worker in its place.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam::channel::{self, Receiver, Sender};
+use crossbeam::channel::{self, Sender};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -20,18 +19,8 @@ use super::spawn::{self, Launch, Worker, describe};
 use super::wire::{self, EXIT};
 use super::worker::started_as_worker_without_init;
 use crate::pool::backend::{Config, Engine};
-use crate::pool::idle;
+use crate::pool::queue::JobQueue;
 use crate::{Error, Result};
-
-enum Message {
-    Run(ProcessJob),
-    /// A poison pill: the driver that takes it retires its worker and exits.
-    Stop,
-}
-
-const RUNNING: u8 = 0;
-const CLOSED: u8 = 1;
-const TERMINATED: u8 = 2;
 
 /// How long dropping a pool waits for its drivers after killing their workers.
 const DROP_GRACE: Duration = Duration::from_secs(10);
@@ -46,15 +35,7 @@ pub struct ProcessEngine {
 }
 
 struct Shared {
-    sender: Sender<Message>,
-    receiver: Receiver<Message>,
-    state: AtomicU8,
-    /// Held for reading while submitting, for writing while changing `state`, so no job can
-    /// slip into the queue behind the poison pills.
-    submit_gate: RwLock<()>,
-    workers: usize,
-    live: Mutex<usize>,
-    all_exited: Condvar,
+    queue: JobQueue<ProcessJob>,
     launch: Launch,
     max_tasks_per_child: Option<usize>,
     /// The pid of each driver's current worker, for `terminate` to kill. A driver clears its
@@ -75,35 +56,25 @@ impl Engine for ProcessEngine {
                     .into(),
             });
         }
-        let (sender, receiver) = channel::unbounded();
-        let shared = Arc::new(Shared {
-            sender,
-            receiver,
-            state: AtomicU8::new(RUNNING),
-            submit_gate: RwLock::new(()),
-            workers: config.workers,
-            live: Mutex::new(config.workers),
-            all_exited: Condvar::new(),
-            launch: Launch::for_this_program(config.initializer)?,
-            max_tasks_per_child: config.max_tasks_per_child,
-            pids: Mutex::new(vec![None; config.workers]),
-        });
         let engine = ProcessEngine {
-            shared: Arc::clone(&shared),
+            shared: Arc::new(Shared {
+                queue: JobQueue::new(config.workers),
+                launch: Launch::for_this_program(config.initializer)?,
+                max_tasks_per_child: config.max_tasks_per_child,
+                pids: Mutex::new(vec![None; config.workers]),
+            }),
         };
         let (ready_tx, ready_rx) = channel::bounded(config.workers);
         for slot in 0..config.workers {
-            let shared = Arc::clone(&shared);
+            let shared = Arc::clone(&engine.shared);
             let ready = ready_tx.clone();
             let name = format!("pool-driver-{slot}");
+            engine.shared.queue.worker_started();
             let started = thread::Builder::new()
                 .name(name.clone())
                 .spawn(move || drive(&shared, slot, ready));
             if let Err(source) = started {
-                // The drivers not started will never report their exit: count them out.
-                for _ in slot..config.workers {
-                    engine.shared.exited();
-                }
+                engine.shared.queue.worker_exited();
                 engine.terminate();
                 return Err(Error::ThreadSpawn { name, source });
             }
@@ -119,62 +90,23 @@ impl Engine for ProcessEngine {
     }
 
     fn submit(&self, job: ProcessJob, action: &'static str) -> Result<(), (ProcessJob, Error)> {
-        let _gate = self
-            .shared
-            .submit_gate
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        if self.shared.state.load(Ordering::Acquire) != RUNNING {
-            return Err((job, Error::PoolClosed { action }));
-        }
-        self.shared
-            .sender
-            .send(Message::Run(job))
-            .map_err(|channel::SendError(message)| match message {
-                Message::Run(job) => (job, Error::PoolClosed { action }),
-                Message::Stop => unreachable!("only jobs are submitted"),
-            })
+        self.shared.queue.submit(job, action)
     }
 
     fn close(&self) {
-        self.shared.stop(CLOSED);
+        self.shared.queue.close();
     }
 
     fn terminate(&self) {
-        self.shared.stop(TERMINATED);
+        self.shared.terminate();
     }
 
     fn join(&self, deadline: Option<Instant>) -> bool {
-        let mut live = self
-            .shared
-            .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        while *live > 0 {
-            live = match deadline {
-                None => self
-                    .shared
-                    .all_exited
-                    .wait(live)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return false;
-                    }
-                    self.shared
-                        .all_exited
-                        .wait_timeout(live, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
-            };
-        }
-        true
+        self.shared.queue.join(deadline)
     }
 
     fn is_closed(&self) -> bool {
-        self.shared.state.load(Ordering::Acquire) != RUNNING
+        self.shared.queue.is_closed()
     }
 }
 
@@ -188,31 +120,8 @@ impl Drop for ProcessEngine {
 }
 
 impl Shared {
-    fn stop(&self, to: u8) {
-        let discarded: Vec<Message> = {
-            let _gate = self
-                .submit_gate
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            let from = self.state.fetch_max(to, Ordering::AcqRel);
-            if from >= to {
-                return;
-            }
-            let discarded = if to == TERMINATED {
-                let queued = self.receiver.try_iter().collect();
-                self.kill_workers();
-                queued
-            } else {
-                Vec::new()
-            };
-            for _ in 0..self.workers {
-                let _ = self.sender.send(Message::Stop);
-            }
-            discarded
-        };
-        // Dropped jobs fail their items with PoolTerminated; outside the gate, since that may
-        // run callbacks that use the pool.
-        drop(discarded);
+    fn terminate(&self) {
+        self.queue.terminate(|| self.kill_workers());
     }
 
     fn kill_workers(&self) {
@@ -228,20 +137,12 @@ impl Shared {
         }
     }
 
-    fn state(&self) -> u8 {
-        self.state.load(Ordering::Acquire)
+    fn terminated(&self) -> bool {
+        self.queue.is_terminated()
     }
 
     fn set_pid(&self, slot: usize, pid: Option<u32>) {
         self.pids.lock().unwrap_or_else(PoisonError::into_inner)[slot] = pid;
-    }
-
-    fn exited(&self) {
-        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
-        *live -= 1;
-        if *live == 0 {
-            self.all_exited.notify_all();
-        }
     }
 }
 
@@ -262,14 +163,14 @@ fn drive(shared: &Shared, slot: usize, ready: Sender<Result<()>>) {
     if let Some(worker) = worker.take() {
         retire(shared, slot, worker);
     }
-    shared.exited();
+    shared.queue.worker_exited();
 }
 
 fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
     let mut request = Vec::new();
     let mut reply = Vec::new();
     let mut tasks_done = 0;
-    while let Some(Message::Run(mut job)) = idle::next_message(&shared.receiver) {
+    while let Some(mut job) = shared.queue.next() {
         if worker.is_none() {
             match start_worker(shared, slot) {
                 Ok(fresh) => *worker = Some(fresh),
@@ -281,7 +182,7 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
                     if matches!(error, Error::InitializerPanicked { .. }) {
                         // Workers that cannot be set up cannot run anything: stop the pool
                         // rather than fail every task one by one.
-                        shared.stop(TERMINATED);
+                        shared.terminate();
                     }
                     continue;
                 }
@@ -305,7 +206,7 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
                 let dead = worker.take().expect("the worker was running");
                 let pid = dead.pid();
                 let status = reap(shared, slot, dead);
-                if shared.state() == TERMINATED {
+                if shared.terminated() {
                     job.fail(&|| Error::PoolTerminated);
                     return;
                 }
@@ -318,7 +219,7 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
                 continue;
             }
         }
-        if shared.state() == TERMINATED {
+        if shared.terminated() {
             return;
         }
         tasks_done += 1;
@@ -334,7 +235,7 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
 fn start_worker(shared: &Shared, slot: usize) -> Result<Worker> {
     let worker = spawn::spawn(&shared.launch)?;
     shared.set_pid(slot, Some(worker.pid()));
-    if shared.state() == TERMINATED {
+    if shared.terminated() {
         // `terminate` ran while this worker was starting and could not see its pid.
         shared.kill_workers();
     }
@@ -343,7 +244,7 @@ fn start_worker(shared: &Shared, slot: usize) -> Result<Worker> {
 
 /// Says goodbye to a worker (or kills it, if the pool was terminated) and reaps it.
 fn retire(shared: &Shared, slot: usize, mut worker: Worker) {
-    if shared.state() == TERMINATED {
+    if shared.terminated() {
         let _ = worker.child.kill();
     } else {
         let _ = wire::write_frame(&mut worker.socket, &[EXIT]);
