@@ -1,4 +1,4 @@
-//! Chapter 3 — pools of workers over OS threads and OS processes. (Chapter text being written.)
+#![doc = include_str!("../../docs/pool.md")]
 
 mod api;
 mod backend;
