@@ -44,8 +44,91 @@ pub enum Error {
     },
     // ----- bench -----
 
-    // ----- pool -----
+    // ----- lab: range_count -----
+    /// A variant of exercise 3 counted differently from the sequential loop: a bug, not noise.
+    #[error("{variant} disagrees with the sequential loop: {difference}")]
+    CountsDisagree {
+        /// The variant's name in the table, e.g. `"map_async"`.
+        variant: &'static str,
+        /// The first difference, e.g. `row 17 counted 3 instead of 2`.
+        difference: String,
+    },
 
+    // ----- pool -----
+    /// A task panicked; the message is the panic's payload. The pool goes on.
+    #[error("task panicked: {message}")]
+    TaskPanicked {
+        /// The panic message (`panic!("...")`'s text), or a note that it was not text.
+        message: String,
+    },
+
+    /// A success or error callback panicked. The pool goes on; the result reports the panic.
+    #[error("callback panicked: {message}")]
+    CallbackPanicked {
+        /// The callback's panic message.
+        message: String,
+    },
+
+    /// A worker process died while it held the task (killed, aborted, exited).
+    #[error("worker process {pid} died while running the task: {status}")]
+    WorkerDied {
+        /// The worker's process id.
+        pid: u32,
+        /// How it ended, e.g. `killed by signal 9 (SIGKILL)` or `exited with code 3`.
+        status: String,
+    },
+
+    /// A worker could not be started or refused to start.
+    #[error("could not start a worker: {reason}")]
+    WorkerStart {
+        /// What went wrong, and what to do about it.
+        reason: String,
+    },
+
+    /// The pool's initializer panicked in a new worker, so the pool cannot run tasks.
+    #[error("the pool's initializer panicked: {message}")]
+    InitializerPanicked {
+        /// The initializer's panic message.
+        message: String,
+    },
+
+    /// No result arrived within the time allowed.
+    #[error("no result within {waited:?}")]
+    Timeout {
+        /// How long the caller waited.
+        waited: std::time::Duration,
+    },
+
+    /// A task was submitted to a pool after `close()` or `terminate()`.
+    #[error("the pool no longer accepts tasks ({action} after close() or terminate())")]
+    PoolClosed {
+        /// What was attempted: `"apply"`, `"map"`, …
+        action: &'static str,
+    },
+
+    /// `join()` was called on a pool that still accepts tasks.
+    #[error("join() waits for the workers to finish: call close() or terminate() first")]
+    PoolNotClosed,
+
+    /// The pool was terminated (or dropped) before the task ran to the end.
+    #[error("the pool was terminated before the task finished")]
+    PoolTerminated,
+
+    /// An argument or a result could not cross to or from a worker process.
+    #[error("could not serialise the task's {what}: {message}")]
+    Serialization {
+        /// `"arguments"` or `"result"`.
+        what: &'static str,
+        /// The serializer's message.
+        message: String,
+    },
+
+    /// A worker process sent something that is not the pool's protocol.
+    #[error("worker protocol error: {message}")]
+    Protocol {
+        /// What was wrong with the message.
+        message: String,
+    },
     // ----- workers -----
     /// The operating system refused to start a thread (too many threads, out of memory…).
     #[error("could not start thread {name:?}: {source}")]

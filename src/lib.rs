@@ -11,6 +11,7 @@ pub mod bench;
 pub mod coro;
 mod error;
 pub mod lab;
+mod panic_message;
 pub mod pool;
 pub mod timing;
 pub mod workers;

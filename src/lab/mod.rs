@@ -3,5 +3,6 @@
 pub mod async_gather;
 pub mod file_timing;
 pub mod name_index;
+pub mod primes;
 pub mod range_count;
 pub mod some_worker;

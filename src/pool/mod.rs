@@ -1,1 +1,79 @@
-//! Chapter 3 — pools of workers over OS threads and OS processes. (Being written.)
+//! Chapter 3 — pools of workers over OS threads and OS processes. (Chapter text being written.)
+
+mod api;
+mod backend;
+mod buffer;
+mod builder;
+mod callbacks;
+mod chunk;
+mod idle;
+mod imap;
+mod options;
+mod process;
+mod queue;
+mod result;
+mod sink;
+mod slot;
+mod task;
+mod thread;
+
+pub use api::Pool;
+pub use backend::{Backend, Processes, Runs, Threads};
+pub use builder::PoolBuilder;
+pub use callbacks::Callbacks;
+pub use imap::IMap;
+pub use options::MapOptions;
+pub use process::init;
+pub use result::{AsyncResult, MapResult, Progress};
+pub use task::Task;
+
+/// A pool of worker threads: Python's `multiprocessing.pool.ThreadPool`, without the GIL.
+///
+/// # Examples
+///
+/// ```
+/// use concurrency_lab::pool::ThreadPool;
+///
+/// let pool = ThreadPool::new(2)?;
+/// assert_eq!(pool.map(|n: u32| n * 2, [1, 2, 3])?, [2, 4, 6]);
+/// # Ok::<(), concurrency_lab::Error>(())
+/// ```
+pub type ThreadPool = Pool<Threads>;
+
+/// A pool of worker processes: Python's `multiprocessing.Pool` (spawn start method).
+///
+/// Its tasks are plain functions — `fn` items or closures that capture nothing — whose
+/// arguments and results implement serde's `Serialize` and `Deserialize`: they cross to the
+/// worker through a socket. A program that uses it calls [`init()`] first thing in `main`.
+///
+/// # Examples
+///
+/// ```rust,standalone_crate
+/// use concurrency_lab::pool::{self, ProcessPool};
+///
+/// fn howmany_within_range(row: Vec<u8>, minimum: u8, maximum: u8) -> usize {
+///     row.iter().filter(|n| (minimum..=maximum).contains(n)).count()
+/// }
+///
+/// fn main() -> Result<(), concurrency_lab::Error> {
+///     pool::init();
+///     let pool = ProcessPool::new(2)?;
+///     assert_eq!(pool.apply(howmany_within_range, (vec![1, 5, 7, 9], 4, 8))?, 2);
+///     Ok(())
+/// }
+/// ```
+pub type ProcessPool = Pool<Processes>;
+
+/// The number of logical CPUs: Python's `multiprocessing.cpu_count()`.
+///
+/// # Examples
+///
+/// ```
+/// use concurrency_lab::pool::cpu_count;
+///
+/// println!("Number of processors: {}", cpu_count());
+/// assert!(cpu_count() >= 1);
+/// ```
+pub fn cpu_count() -> usize {
+    num_cpus::get()
+}

@@ -2,7 +2,6 @@
 
 mod group;
 mod joinable_queue;
-mod panic_message;
 mod reader_pool;
 mod worker;
 

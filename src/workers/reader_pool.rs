@@ -7,8 +7,8 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use super::joinable_queue::JoinableQueue;
-use super::panic_message::panic_message;
 use super::worker::join;
+use crate::panic_message::panic_message;
 use crate::{Error, Result};
 
 /// What travels through the pool's queue: a job, or the poison pill that ends one reader.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam::channel::{self, RecvTimeoutError, Sender, TrySendError};
 
-use super::panic_message::panic_message;
+use crate::panic_message::panic_message;
 use crate::{Error, Result};
 
 /// The one message a worker's queue carries: "finish your current tick and return".

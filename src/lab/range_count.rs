@@ -1,1 +1,0 @@
-//! Logic of the `range_count` exercise. (Being written.)

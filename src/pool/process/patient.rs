@@ -1,0 +1,98 @@
+//! A socket that waits actively for a moment before it sleeps (see `pool::idle`).
+//!
+//! A round trip to a worker process crosses the socket twice, and each crossing would wake a
+//! process asleep in `read`. So both ends keep the socket non-blocking and, when nothing has
+//! arrived yet, poll it for a moment before they sleep in `poll(2)`.
+
+use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::time::Instant;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use crate::pool::idle::ACTIVE_WAIT;
+
+/// A non-blocking socket that reads and writes as if it were blocking.
+pub(crate) struct Patient(UnixStream);
+
+impl Patient {
+    pub(crate) fn new(socket: UnixStream) -> io::Result<Self> {
+        socket.set_nonblocking(true)?;
+        Ok(Patient(socket))
+    }
+
+    /// Waits until the socket is ready for `events`: polling actively first, then asleep.
+    fn wait(&self, events: PollFlags, since: Instant) -> io::Result<()> {
+        if since.elapsed() < ACTIVE_WAIT {
+            std::thread::yield_now();
+            return Ok(());
+        }
+        let mut fds = [PollFd::new(self.0.as_fd(), events)];
+        loop {
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => return Ok(()),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(errno) => return Err(errno.into()),
+            }
+        }
+    }
+}
+
+impl Read for Patient {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let since = Instant::now();
+        loop {
+            match self.0.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.wait(PollFlags::POLLIN, since)?;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+impl Write for Patient {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let since = Instant::now();
+        loop {
+            match self.0.write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.wait(PollFlags::POLLOUT, since)?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_writes_whole_frames_across_a_slow_peer() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (mut a, mut b) = (Patient::new(a).unwrap(), Patient::new(b).unwrap());
+        let big = vec![7u8; 4 << 20]; // larger than a socket buffer: writes must wait
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20)); // the reader waits past its polling
+            a.write_all(&big).unwrap();
+            a
+        });
+        let mut got = vec![0u8; 4 << 20];
+        b.read_exact(&mut got).unwrap();
+        assert!(got.iter().all(|&x| x == 7));
+        drop(writer.join().unwrap());
+        assert_eq!(
+            b.read(&mut [0u8; 1]).unwrap(),
+            0,
+            "end of stream once the peer is gone"
+        );
+    }
+}

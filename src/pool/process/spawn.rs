@@ -1,0 +1,212 @@
+//! Starting one worker process and shaking hands with it.
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use nix::libc;
+
+use super::patient::Patient;
+use super::wire::{self, ExecutableId, Hello, MAGIC, PROTOCOL, Ready};
+use super::worker::WORKER_ENV;
+use crate::{Error, Result};
+
+/// How long a new worker may take to reach `init()` and answer the handshake. Generous: a
+/// loaded machine can take seconds to start a large test binary.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Arguments every worker gets. An ordinary program ignores them (its `main` calls `init()`
+/// first, which never returns in a worker); a test binary reads them as "run only the test
+/// named `__concurrency_lab_pool_worker`, and let it print", which is the test that
+/// [`pool_worker_test!`](crate::pool_worker_test) defines.
+const WORKER_ARGS: [&str; 4] = [
+    "__concurrency_lab_pool_worker",
+    "--nocapture",
+    "--test-threads=1",
+    "--quiet",
+];
+
+/// What every worker of one pool is started with.
+pub(crate) struct Launch {
+    pub(crate) executable: PathBuf,
+    pub(crate) identity: ExecutableId,
+    pub(crate) token: u128,
+    pub(crate) initializer: Option<u64>,
+}
+
+impl Launch {
+    pub(crate) fn for_this_program(initializer: Option<u64>) -> Result<Self> {
+        let cannot = |e: io::Error| Error::WorkerStart {
+            reason: format!("cannot find this program's executable to start it again: {e}"),
+        };
+        Ok(Launch {
+            executable: std::env::current_exe().map_err(cannot)?,
+            identity: ExecutableId::of_this_process().map_err(cannot)?,
+            token: rand::random(),
+            initializer,
+        })
+    }
+}
+
+/// A started worker that has answered the handshake.
+pub(crate) struct Worker {
+    pub(crate) child: Child,
+    pub(crate) socket: Patient,
+}
+
+impl Worker {
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// Starts a worker process and completes the handshake.
+///
+/// Call it from the thread that will own the worker: on Linux the worker is killed when that
+/// thread ends (the parent-death signal is per thread), which is what makes workers die with
+/// a killed parent.
+pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
+    let (socket, workers_end) = UnixStream::pair().map_err(start_error)?;
+    let fd = workers_end.as_raw_fd();
+    let parent = std::process::id();
+    let mut command = Command::new(&launch.executable);
+    command
+        .args(WORKER_ARGS)
+        .env(WORKER_ENV, format!("{fd}:{:032x}", launch.token))
+        .stdin(Stdio::null());
+    // SAFETY: the closure runs in the forked child before exec and only makes async-signal-safe
+    // system calls (fcntl, prctl, getppid), as `pre_exec` requires.
+    unsafe {
+        command.pre_exec(move || {
+            // Keep the worker's end of the socket open across exec: std opens it close-on-exec.
+            if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            die_with_parent(parent)
+        });
+    }
+    let child = command.spawn().map_err(|e| Error::WorkerStart {
+        reason: format!("cannot start {:?}: {e}", launch.executable),
+    })?;
+    drop(workers_end); // the worker has its copy; ours would hide the worker's death from us
+    let mut starting = Starting { child, socket };
+    let shaken = handshake(&mut starting, launch);
+    let Starting { mut child, socket } = starting;
+    match shaken.and_then(|()| Patient::new(socket).map_err(start_error)) {
+        Ok(socket) => Ok(Worker { child, socket }),
+        Err(error) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(error)
+        }
+    }
+}
+
+/// A worker before its handshake: a plain blocking socket, so the handshake can time out.
+struct Starting {
+    child: Child,
+    socket: UnixStream,
+}
+
+#[cfg(target_os = "linux")]
+fn die_with_parent(parent: u32) -> io::Result<()> {
+    // SAFETY: plain system calls with integer arguments.
+    unsafe {
+        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        // The parent may have died before the line above: then nobody will send the signal.
+        if libc::getppid() as u32 != parent {
+            return Err(io::Error::other(
+                "the pool's process exited while starting a worker",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_parent: u32) -> io::Result<()> {
+    // Elsewhere an idle worker notices its parent's death when the socket closes.
+    Ok(())
+}
+
+fn handshake(worker: &mut Starting, launch: &Launch) -> Result<()> {
+    let hello = Hello {
+        magic: MAGIC,
+        protocol: PROTOCOL,
+        crate_version: env!("CARGO_PKG_VERSION").to_owned(),
+        executable: launch.identity,
+        token: launch.token,
+        initializer: launch.initializer,
+    };
+    let mut frame = Vec::new();
+    wire::append(&hello, &mut frame).map_err(|reason| Error::WorkerStart { reason })?;
+    worker
+        .socket
+        .set_read_timeout(Some(HANDSHAKE_TIMEOUT))
+        .map_err(start_error)?;
+    let sent = wire::write_frame(&mut worker.socket, &frame);
+    let answered = sent.and_then(|()| wire::read_frame(&mut worker.socket, &mut frame));
+    if !matches!(answered, Ok(true)) {
+        return Err(Error::WorkerStart {
+            reason: match exited(&mut worker.child) {
+                Some(status) => format!(
+                    "the worker process {} {} before the handshake. Call \
+                     `concurrency_lab::pool::init()` first thing in `main` (before parsing \
+                     arguments); in a test binary, add `concurrency_lab::pool_worker_test!();` \
+                     or use `harness = false`",
+                    worker.child.id(),
+                    describe(status)
+                ),
+                None => format!(
+                    "the worker process {} did not answer the handshake within {HANDSHAKE_TIMEOUT:?}",
+                    worker.child.id()
+                ),
+            },
+        });
+    }
+    worker.socket.set_read_timeout(None).map_err(start_error)?;
+    let (ready, _) = wire::take::<Ready>(&frame).map_err(|message| Error::Protocol {
+        message: format!("the worker's handshake does not decode: {message}"),
+    })?;
+    ready
+        .initialized
+        .map_err(|message| Error::InitializerPanicked { message })
+}
+
+/// The child's exit status, waiting a moment for it: right after its socket closed, a dying
+/// process may not have been reaped-ready yet.
+fn exited(child: &mut Child) -> Option<ExitStatus> {
+    for _ in 0..50 {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+/// How a process ended, in words: `exited with code 3`, `killed by signal 9 (SIGKILL)`.
+pub(crate) fn describe(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with code {code}"),
+        (None, Some(signal)) => {
+            let name = nix::sys::signal::Signal::try_from(signal)
+                .map(|s| s.as_str())
+                .unwrap_or("unknown signal");
+            format!("was killed by signal {signal} ({name})")
+        }
+        (None, None) => format!("ended ({status})"),
+    }
+}
+
+fn start_error(e: io::Error) -> Error {
+    Error::WorkerStart {
+        reason: format!("cannot set up the connection to a worker: {e}"),
+    }
+}

@@ -1,0 +1,423 @@
+//! Handles to results that are still being computed: Python's `AsyncResult` and `MapResult`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use super::slot::Slot;
+use crate::{Error, Result};
+
+/// The future result of [`Pool::apply_async`]: Python's `multiprocessing.pool.AsyncResult`.
+///
+/// Dropping the handle does not cancel the task; it runs, and its callbacks run, regardless.
+///
+/// [`Pool::apply_async`]: crate::pool::Pool::apply_async
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concurrency_lab::pool::ThreadPool;
+///
+/// fn square(n: u64) -> u64 { n * n }
+///
+/// let pool = ThreadPool::new(2)?;
+/// let pending = pool.apply_async(square, (12,))?;
+/// println!("this line runs while the task does");
+/// assert!(pending.wait_timeout(Duration::from_secs(10)));
+/// assert_eq!(pending.successful(), Some(true));
+/// assert_eq!(pending.get()?, 144);
+/// # Ok::<(), concurrency_lab::Error>(())
+/// ```
+pub struct AsyncResult<T> {
+    slot: Arc<Slot<T>>,
+}
+
+impl<T> AsyncResult<T> {
+    pub(crate) fn new(slot: Arc<Slot<T>>) -> Self {
+        AsyncResult { slot }
+    }
+
+    /// Whether the result is in (Python's `ready()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1)?;
+    /// let pending = pool.apply_async(|| 7, ())?;
+    /// pending.wait();
+    /// assert!(pending.ready());
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn ready(&self) -> bool {
+        self.slot.is_ready()
+    }
+
+    /// Whether the task succeeded: `None` while it is not done (where Python raises
+    /// `ValueError`), then `Some(true)` or `Some(false)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1)?;
+    /// let failing = pool.apply_async(|| -> u8 { panic!("boom") }, ())?;
+    /// failing.wait();
+    /// assert_eq!(failing.successful(), Some(false));
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn successful(&self) -> Option<bool> {
+        if self.ready() {
+            self.slot.is_ok()
+        } else {
+            None
+        }
+    }
+
+    /// Blocks until the result is in (Python's `wait()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1)?;
+    /// let pending = pool.apply_async(|| "done", ())?;
+    /// pending.wait();
+    /// assert!(pending.ready());
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn wait(&self) {
+        self.slot.wait(None);
+    }
+
+    /// Blocks until the result is in or `timeout` has passed; returns whether it is in
+    /// (Python's `wait(timeout)`). The result stays available either way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1)?;
+    /// let slow = pool.apply_async(|| std::thread::sleep(Duration::from_millis(300)), ())?;
+    /// assert!(!slow.wait_timeout(Duration::from_millis(1)));
+    /// assert!(slow.wait_timeout(Duration::from_secs(30)));
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.slot.wait(Instant::now().checked_add(timeout))
+    }
+
+    /// Blocks until the result is in and returns it (Python's `get()`).
+    ///
+    /// # Errors
+    ///
+    /// The task's failure: [`Error::TaskPanicked`], [`Error::CallbackPanicked`],
+    /// [`Error::WorkerDied`], [`Error::PoolTerminated`], [`Error::Serialization`], …
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::{Error, pool::ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(1)?;
+    /// let err = pool.apply_async(|| -> u8 { panic!("no luck") }, ())?.get().unwrap_err();
+    /// assert!(matches!(err, Error::TaskPanicked { ref message } if message == "no luck"));
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn get(self) -> Result<T> {
+        self.slot.wait(None);
+        self.slot.take()
+    }
+
+    /// Like [`get`](Self::get), but gives up after `timeout` (Python's `get(timeout)`).
+    ///
+    /// The handle is consumed either way: to wait again later, use
+    /// [`wait_timeout`](Self::wait_timeout) and then `get`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] when the result is not in within `timeout`; otherwise as
+    /// [`get`](Self::get).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::{Error, pool::ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(1)?;
+    /// let slow = pool.apply_async(|| std::thread::sleep(Duration::from_secs(1)), ())?;
+    /// let err = slow.get_timeout(Duration::from_millis(10)).unwrap_err();
+    /// assert!(matches!(err, Error::Timeout { .. }));
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn get_timeout(self, timeout: Duration) -> Result<T> {
+        if self.wait_timeout(timeout) {
+            self.slot.take()
+        } else {
+            Err(Error::Timeout { waited: timeout })
+        }
+    }
+}
+
+impl<T> fmt::Debug for AsyncResult<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncResult")
+            .field("ready", &self.ready())
+            .finish()
+    }
+}
+
+/// How far a running map is: items done out of the total.
+///
+/// # Examples
+///
+/// ```
+/// use concurrency_lab::pool::Progress;
+///
+/// let progress = Progress { done: 25, total: 100 };
+/// assert_eq!(progress.to_string(), "25/100 (25%)");
+/// assert_eq!(progress.fraction(), 0.25);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Items whose task has finished (successfully or not).
+    pub done: usize,
+    /// Items in the map.
+    pub total: usize,
+}
+
+impl Progress {
+    /// `done / total` between 0 and 1; an empty map counts as complete.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::pool::Progress;
+    ///
+    /// assert_eq!(Progress { done: 0, total: 0 }.fraction(), 1.0);
+    /// ```
+    pub fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            1.0
+        } else {
+            self.done as f64 / self.total as f64
+        }
+    }
+}
+
+impl fmt::Display for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{} ({:.0}%)",
+            self.done,
+            self.total,
+            self.fraction() * 100.0
+        )
+    }
+}
+
+/// Counts finished items of one map; shared by the workers (writers) and the handle.
+#[derive(Debug, Default)]
+pub(crate) struct ProgressCounter {
+    done: AtomicUsize,
+}
+
+impl ProgressCounter {
+    pub(crate) fn add(&self, items: usize) {
+        self.done.fetch_add(items, Ordering::Relaxed);
+    }
+
+    pub(crate) fn done(&self) -> usize {
+        self.done.load(Ordering::Relaxed)
+    }
+}
+
+/// The future result of [`Pool::map_async`]: Python's `MapResult`, plus progress.
+///
+/// [`progress`](Self::progress) can be read at any time while the map runs — the lab's point
+/// that a user left without feedback believes the program hangs.
+///
+/// [`Pool::map_async`]: crate::pool::Pool::map_async
+///
+/// # Examples
+///
+/// ```
+/// use concurrency_lab::pool::ThreadPool;
+///
+/// fn square(n: u64) -> u64 { n * n }
+///
+/// let pool = ThreadPool::new(2)?;
+/// let running = pool.map_async(square, 1..=1000)?;
+/// println!("{}", running.progress()); // e.g. "375/1000 (38%)"
+/// let squares = running.get()?;
+/// assert_eq!(squares[9], 100);
+/// # Ok::<(), concurrency_lab::Error>(())
+/// ```
+pub struct MapResult<T> {
+    result: AsyncResult<Vec<T>>,
+    counter: Arc<ProgressCounter>,
+    total: usize,
+}
+
+impl<T> MapResult<T> {
+    pub(crate) fn new(
+        slot: Arc<Slot<Vec<T>>>,
+        counter: Arc<ProgressCounter>,
+        total: usize,
+    ) -> Self {
+        MapResult {
+            result: AsyncResult::new(slot),
+            counter,
+            total,
+        }
+    }
+
+    /// Items done so far out of the total.
+    ///
+    /// With threads it advances every few hundred items; with processes a chunk at a time
+    /// (use smaller chunks for a smoother bar).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(2)?;
+    /// let running = pool.map_async(|n: u32| n + 1, 0..10)?;
+    /// running.wait();
+    /// assert_eq!(running.progress().done, 10);
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn progress(&self) -> Progress {
+        Progress {
+            done: self.counter.done().min(self.total),
+            total: self.total,
+        }
+    }
+
+    /// Whether every item is done (Python's `ready()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(2)?;
+    /// let running = pool.map_async(|n: u32| n + 1, 0..10)?;
+    /// running.wait();
+    /// assert!(running.ready());
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn ready(&self) -> bool {
+        self.result.ready()
+    }
+
+    /// `None` while running, then whether every item succeeded (Python's `successful()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(2)?;
+    /// let running = pool.map_async(|n: u32| 10 / n, 0..3)?; // 10 / 0 panics
+    /// running.wait();
+    /// assert_eq!(running.successful(), Some(false));
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn successful(&self) -> Option<bool> {
+        self.result.successful()
+    }
+
+    /// Blocks until every item is done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(2)?;
+    /// let running = pool.map_async(|n: u32| n * 2, 0..100)?;
+    /// running.wait();
+    /// assert_eq!(running.progress().done, 100);
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn wait(&self) {
+        self.result.wait();
+    }
+
+    /// Blocks until every item is done or `timeout` has passed; returns whether all are done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(2)?;
+    /// let running = pool.map_async(|n: u32| n * 2, 0..100)?;
+    /// assert!(running.wait_timeout(Duration::from_secs(30)));
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.result.wait_timeout(timeout)
+    }
+
+    /// Blocks until every item is done and returns the results in input order.
+    ///
+    /// # Errors
+    ///
+    /// The failure of the first failed item in input order (as [`AsyncResult::get`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(2)?;
+    /// assert_eq!(pool.map_async(|n: u32| n * 2, 0..4)?.get()?, [0, 2, 4, 6]);
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn get(self) -> Result<Vec<T>> {
+        self.result.get()
+    }
+
+    /// Like [`get`](Self::get), but gives up after `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] when the map is not done within `timeout`; otherwise as
+    /// [`get`](Self::get).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(2)?;
+    /// let doubled = pool.map_async(|n: u32| n * 2, 0..4)?.get_timeout(Duration::from_secs(30))?;
+    /// assert_eq!(doubled, [0, 2, 4, 6]);
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    pub fn get_timeout(self, timeout: Duration) -> Result<Vec<T>> {
+        self.result.get_timeout(timeout)
+    }
+}
+
+impl<T> fmt::Debug for MapResult<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MapResult")
+            .field("progress", &self.progress())
+            .finish()
+    }
+}

@@ -1,0 +1,119 @@
+//! A one-shot result cell shared by a pool's worker side and the caller's handle.
+//!
+//! The worker side calls [`Slot::complete`] exactly once; the caller waits on it. Callbacks
+//! given at submission run on the worker side *before* the result becomes visible, as in
+//! Python, so that after `get()` returns every callback has run.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use crossbeam::utils::Backoff;
+
+use super::callbacks::Callbacks;
+use crate::Result;
+
+pub(crate) struct Slot<T> {
+    state: Mutex<State<T>>,
+    became_ready: Condvar,
+    /// Mirrors `state.value.is_some()` so waiting can spin without taking the lock.
+    ready: AtomicBool,
+}
+
+struct State<T> {
+    value: Option<Result<T>>,
+    callbacks: Callbacks<T>,
+    /// Threads parked on `became_ready`: waking nobody must not cost a system call.
+    sleepers: usize,
+}
+
+impl<T> Slot<T> {
+    pub(crate) fn new(callbacks: Callbacks<T>) -> Self {
+        Slot {
+            state: Mutex::new(State {
+                value: None,
+                callbacks,
+                sleepers: 0,
+            }),
+            became_ready: Condvar::new(),
+            ready: AtomicBool::new(false),
+        }
+    }
+
+    /// Runs the callbacks on `value`, stores it and wakes every waiter.
+    pub(crate) fn complete(&self, value: Result<T>) {
+        let callbacks = std::mem::take(&mut self.lock().callbacks);
+        let value = callbacks.run(value);
+        let sleepers = {
+            let mut state = self.lock();
+            state.value = Some(value);
+            self.ready.store(true, Ordering::Release);
+            state.sleepers
+        };
+        if sleepers > 0 {
+            self.became_ready.notify_all();
+        }
+    }
+
+    pub(crate) fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Whether the stored value is `Ok`; `None` while the result is not in.
+    pub(crate) fn is_ok(&self) -> Option<bool> {
+        self.lock().value.as_ref().map(Result::is_ok)
+    }
+
+    /// Waits until the value is in or `deadline` passes; returns whether it is in.
+    ///
+    /// Spins briefly first: a pool's answer often arrives within microseconds, and parking
+    /// the thread would cost more than the wait itself.
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> bool {
+        let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            if self.is_ready() {
+                return true;
+            }
+            backoff.snooze();
+        }
+        let mut state = self.lock();
+        while state.value.is_none() {
+            let left = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return false,
+                },
+            };
+            state.sleepers += 1;
+            state = match left {
+                None => self
+                    .became_ready
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(left) => {
+                    self.became_ready
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+            state.sleepers -= 1;
+        }
+        true
+    }
+
+    /// Takes the value out; only for the handle's consuming `get`, after `wait` said it is in.
+    pub(crate) fn take(&self) -> Result<T> {
+        self.lock()
+            .value
+            .take()
+            .expect("a result is taken once, after it arrived")
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // Callbacks run outside the lock and tasks never run under it, so a poisoned lock
+        // can only come from a panic between two plain field accesses: the state is intact.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,175 @@
+//! The thread backend: worker threads taking jobs from one shared queue.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Instant;
+
+use crossbeam::channel::{self, Sender};
+
+use super::Task;
+use super::backend::{Config, Engine, Runs, Threads};
+use super::buffer::Chunk;
+use super::queue::JobQueue;
+use super::sink::Sink;
+use crate::panic_message::panic_message;
+use crate::{Error, Result};
+
+/// A chunk of work, ready to run on any worker thread.
+pub(crate) type ThreadJob = Box<dyn FnOnce() + Send>;
+/// The initializer, run once at the start of each worker thread.
+pub(crate) type ThreadInit = Arc<dyn Fn() + Send + Sync>;
+
+#[allow(private_interfaces)]
+impl<F: Task<Args>, Args: Send + 'static> Runs<F, Args> for Threads {
+    fn job(f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> ThreadJob {
+        let f = Arc::clone(f);
+        Box::new(move || sink.run(&*f, chunk))
+    }
+
+    fn initializer(f: F) -> ThreadInit
+    where
+        F: Task<(), Output = ()>,
+    {
+        Arc::new(move || f.call_with(()))
+    }
+}
+
+impl super::Backend for Threads {
+    const NAME: &'static str = "threads";
+    type Engine = ThreadEngine;
+}
+
+/// The running thread backend. Public only because [`Backend::Engine`] names it; opaque.
+///
+/// [`Backend::Engine`]: super::Backend::Engine
+#[doc(hidden)]
+#[allow(unreachable_pub, missing_debug_implementations)]
+pub struct ThreadEngine {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    queue: JobQueue<ThreadJob>,
+    initializer: Option<ThreadInit>,
+    max_tasks_per_child: Option<usize>,
+    /// Workers started so far, for their names.
+    spawned: AtomicUsize,
+}
+
+impl Engine for ThreadEngine {
+    type Job = ThreadJob;
+    type Init = ThreadInit;
+
+    fn start(config: Config<ThreadInit>) -> Result<Self> {
+        let engine = ThreadEngine {
+            shared: Arc::new(Shared {
+                queue: JobQueue::new(config.workers),
+                initializer: config.initializer,
+                max_tasks_per_child: config.max_tasks_per_child,
+                spawned: AtomicUsize::new(0),
+            }),
+        };
+        let (ready_tx, ready_rx) = channel::bounded(config.workers);
+        for _ in 0..config.workers {
+            spawn_worker(&engine.shared, Some(ready_tx.clone()))?;
+        }
+        drop(ready_tx);
+        // Every worker reports whether its initializer ran; the first failure fails the start.
+        for report in ready_rx.iter() {
+            if let Err(error) = report {
+                engine.terminate();
+                return Err(error);
+            }
+        }
+        Ok(engine)
+    }
+
+    fn submit(&self, job: ThreadJob, action: &'static str) -> Result<(), (ThreadJob, Error)> {
+        self.shared.queue.submit(job, action)
+    }
+
+    fn close(&self) {
+        self.shared.queue.close();
+    }
+
+    fn terminate(&self) {
+        self.shared.queue.terminate(|| {});
+    }
+
+    fn join(&self, deadline: Option<Instant>) -> bool {
+        self.shared.queue.join(deadline)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.shared.queue.is_closed()
+    }
+}
+
+impl Drop for ThreadEngine {
+    fn drop(&mut self) {
+        // Dropping a pool terminates it, as leaving Python's `with Pool() as pool:` block does.
+        // Tasks already running finish on their own threads; nothing waits for them here.
+        self.terminate();
+    }
+}
+
+/// Starts one worker thread. `ready` (at start-up only) receives the initializer's outcome.
+fn spawn_worker(shared: &Arc<Shared>, ready: Option<Sender<Result<()>>>) -> Result<()> {
+    let number = shared.spawned.fetch_add(1, Ordering::Relaxed);
+    shared.queue.worker_started();
+    let worker_shared = Arc::clone(shared);
+    let name = format!("pool-worker-{number}");
+    thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || worker(worker_shared, ready))
+        .map(drop)
+        .map_err(|source| {
+            shared.queue.worker_exited();
+            Error::ThreadSpawn { name, source }
+        })
+}
+
+fn worker(shared: Arc<Shared>, ready: Option<Sender<Result<()>>>) {
+    let initialized = match &shared.initializer {
+        None => Ok(()),
+        Some(init) => catch_unwind(AssertUnwindSafe(|| init())).map_err(|payload| {
+            Error::InitializerPanicked {
+                message: panic_message(payload.as_ref()),
+            }
+        }),
+    };
+    let failed = initialized.is_err();
+    match ready {
+        Some(ready) => {
+            let _ = ready.send(initialized);
+        }
+        // A replacement worker whose initializer fails leaves the pool unable to promise
+        // anything about its workers' state: stop it, failing what is queued.
+        None if failed => shared.queue.terminate(|| {}),
+        None => {}
+    }
+    if !failed {
+        run_jobs(&shared);
+    }
+    shared.queue.worker_exited();
+}
+
+fn run_jobs(shared: &Arc<Shared>) {
+    let mut tasks_done = 0;
+    while let Some(job) = shared.queue.next() {
+        job();
+        if shared.queue.is_terminated() {
+            return;
+        }
+        tasks_done += 1;
+        if shared.max_tasks_per_child == Some(tasks_done) {
+            // Python's maxtasksperchild: this worker retires and a fresh one takes its place.
+            if spawn_worker(shared, None).is_err() {
+                continue; // no replacement possible: keep serving rather than shrink the pool
+            }
+            return;
+        }
+    }
+}

@@ -1,0 +1,728 @@
+//! The process backend's promises, each provoked for real: a panicking task, a worker killed
+//! with SIGKILL mid-task, 100,000 queued tasks, dropping and terminating with tasks in flight,
+//! a parent killed with SIGKILL, unserialisable arguments and results, worker recycling,
+//! garbage on a worker's input, and a task printing to stdout.
+//!
+//! A process pool's workers re-run this test binary, so it is built with `harness = false`
+//! and its `main` calls `pool::init()` first, exactly like a program that uses the pool.
+//! Every wait is bounded, and a watchdog ends the run if anything hangs regardless.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use concurrency_lab::Error;
+use concurrency_lab::pool::{self, MapOptions, ProcessPool, ThreadPool};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Bounds every wait on a result: far above what any task here needs.
+const BOUND: Duration = Duration::from_secs(60);
+/// Ends the whole run if a test hangs despite the bounds.
+const WATCHDOG: Duration = Duration::from_secs(600);
+/// Tells a re-run of this binary to play a role instead of running the tests.
+const ROLE: &str = "POOL_PROCESSES_TEST_ROLE";
+
+type Outcome = Result<(), String>;
+type Test = (&'static str, fn() -> Outcome);
+
+fn main() -> ExitCode {
+    pool::init();
+    if let Ok(role) = std::env::var(ROLE) {
+        return play(&role);
+    }
+    std::thread::spawn(|| {
+        std::thread::sleep(WATCHDOG);
+        eprintln!("pool_processes: still running after {WATCHDOG:?}; a wait is unbounded");
+        std::process::exit(2);
+    });
+    let tests: [Test; 16] = [
+        (
+            "the_same_program_runs_on_both_backends",
+            the_same_program_runs_on_both_backends,
+        ),
+        (
+            "a_panicking_task_is_an_error_and_the_pool_goes_on",
+            a_panicking_task_is_an_error_and_the_pool_goes_on,
+        ),
+        (
+            "a_worker_killed_mid_task_is_reported_and_replaced",
+            a_worker_killed_mid_task_is_reported_and_replaced,
+        ),
+        (
+            "a_hundred_thousand_queued_tasks_all_complete",
+            a_hundred_thousand_queued_tasks_all_complete,
+        ),
+        (
+            "dropping_a_busy_pool_leaves_no_process_behind",
+            dropping_a_busy_pool_leaves_no_process_behind,
+        ),
+        (
+            "terminating_a_busy_pool_leaves_no_process_behind",
+            terminating_a_busy_pool_leaves_no_process_behind,
+        ),
+        (
+            "workers_die_with_a_parent_killed_by_sigkill",
+            workers_die_with_a_parent_killed_by_sigkill,
+        ),
+        (
+            "unserialisable_arguments_and_results_are_errors",
+            unserialisable_arguments_and_results_are_errors,
+        ),
+        (
+            "max_tasks_per_child_recycles_and_initializes_workers",
+            max_tasks_per_child_recycles_and_initializes_workers,
+        ),
+        (
+            "an_initializer_that_panics_fails_the_build",
+            an_initializer_that_panics_fails_the_build,
+        ),
+        (
+            "a_worker_refuses_garbage_and_runs_nothing",
+            a_worker_refuses_garbage_and_runs_nothing,
+        ),
+        (
+            "a_worker_refuses_a_stranger_without_the_token",
+            a_worker_refuses_a_stranger_without_the_token,
+        ),
+        (
+            "what_a_task_prints_reaches_stdout_intact",
+            what_a_task_prints_reaches_stdout_intact,
+        ),
+        (
+            "imap_over_processes_stays_lazy_and_bounded",
+            imap_over_processes_stays_lazy_and_bounded,
+        ),
+        (
+            "closing_finishes_queued_work_and_refuses_more",
+            closing_finishes_queued_work_and_refuses_more,
+        ),
+        (
+            "chunked_maps_agree_with_a_plain_loop",
+            chunked_maps_agree_with_a_plain_loop,
+        ),
+    ];
+    // `cargo test -- NAME` passes NAME through: run the tests whose name contains it.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let mut failed = 0;
+    let mut ran = 0;
+    for (name, test) in tests {
+        if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
+            continue;
+        }
+        ran += 1;
+        let started = Instant::now();
+        let outcome = catch_unwind(AssertUnwindSafe(test))
+            .unwrap_or_else(|payload| Err(format!("panicked: {}", text_of(payload.as_ref()))));
+        match outcome {
+            Ok(()) => println!("test {name} ... ok ({:.2?})", started.elapsed()),
+            Err(why) => {
+                failed += 1;
+                println!("test {name} ... FAILED: {why}");
+            }
+        }
+    }
+    println!("\npool_processes: {} passed; {failed} failed", ran - failed);
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn text_of(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-text panic".into())
+}
+
+/// Fails the test with `why` unless `holds`.
+fn ensure(holds: bool, why: impl FnOnce() -> String) -> Outcome {
+    if holds { Ok(()) } else { Err(why()) }
+}
+
+// ----- tasks (plain functions: they run in the workers) -----
+
+fn square(n: u64) -> u64 {
+    n * n
+}
+
+fn howmany_within_range(row: Vec<u8>, minimum: u8, maximum: u8) -> usize {
+    row.iter()
+        .filter(|n| (minimum..=maximum).contains(n))
+        .count()
+}
+
+fn worker_pid() -> u32 {
+    std::process::id()
+}
+
+fn fail_on_three(n: u32) -> u32 {
+    if n == 3 {
+        panic!("three is not allowed");
+    }
+    n
+}
+
+/// Reports its worker's pid on a file, then sleeps until killed (or `BOUND` passes).
+fn report_pid_then_sleep(path: String) -> u32 {
+    std::fs::write(&path, std::process::id().to_string()).expect("the test's temp dir is writable");
+    std::thread::sleep(BOUND);
+    std::process::id()
+}
+
+fn shout(line: String) -> usize {
+    println!("{line}");
+    line.len()
+}
+
+/// A value that refuses to be serialised: what a non-serialisable argument or result is like.
+#[derive(Debug, Deserialize)]
+struct Unsendable(u8);
+
+impl Serialize for Unsendable {
+    fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(
+            "an Unsendable never leaves its process",
+        ))
+    }
+}
+
+fn takes_unsendable(value: Unsendable) -> u8 {
+    value.0
+}
+
+fn makes_unsendable(n: u8) -> Unsendable {
+    Unsendable(n)
+}
+
+static INITIALIZED_IN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn mark_initialized() {
+    INITIALIZED_IN.store(std::process::id(), std::sync::atomic::Ordering::SeqCst);
+}
+
+fn initialized_here() -> (u32, bool) {
+    let pid = std::process::id();
+    (
+        pid,
+        INITIALIZED_IN.load(std::sync::atomic::Ordering::SeqCst) == pid,
+    )
+}
+
+fn broken_initializer() {
+    panic!("no database here");
+}
+
+// ----- helpers -----
+
+/// The pids of the pool's workers: enough tasks that every worker answers at least once.
+fn pids_of(pool: &ProcessPool) -> Result<Vec<u32>, String> {
+    let mut pids: Vec<u32> = (0..200)
+        .map(|_| pool.apply_async(worker_pid, ()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|r| r.get_timeout(BOUND).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    pids.sort_unstable();
+    pids.dedup();
+    Ok(pids)
+}
+
+/// Whether `pid` is gone: no such process, or a zombie that its new parent has yet to reap.
+fn is_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// Whether `pid` exists in any state, zombie included (a zombie is a child nobody reaped).
+fn exists_at_all(pid: u32) -> bool {
+    kill(Pid::from_raw(pid as i32), None).is_ok()
+}
+
+/// Polls `condition` every 10 ms for up to `limit`; returns how long it took, or `None`.
+fn within(limit: Duration, mut condition: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if condition() {
+            return Some(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+fn temp_path(name: &str) -> String {
+    std::env::temp_dir()
+        .join(format!(
+            "clab-{name}-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ))
+        .to_string_lossy()
+        .into_owned()
+}
+
+// ----- the tests -----
+
+/// One program, two backends: only the line that builds the pool differs.
+fn the_same_program_runs_on_both_backends() -> Outcome {
+    let threads = ThreadPool::new(2).map_err(|e| e.to_string())?;
+    let processes = ProcessPool::new(2).map_err(|e| e.to_string())?;
+    let rows = [vec![1, 5, 7, 9], vec![4, 8, 8], vec![]];
+    let on_threads = (
+        threads
+            .apply(howmany_within_range, (rows[0].clone(), 4, 8))
+            .map_err(|e| e.to_string())?,
+        threads.map(square, 1..=100).map_err(|e| e.to_string())?,
+        threads
+            .starmap(howmany_within_range, rows.iter().map(|r| (r.clone(), 4, 8)))
+            .map_err(|e| e.to_string())?,
+    );
+    let on_processes = (
+        processes
+            .apply(howmany_within_range, (rows[0].clone(), 4, 8))
+            .map_err(|e| e.to_string())?,
+        processes.map(square, 1..=100).map_err(|e| e.to_string())?,
+        processes
+            .starmap(howmany_within_range, rows.iter().map(|r| (r.clone(), 4, 8)))
+            .map_err(|e| e.to_string())?,
+    );
+    ensure(on_threads == on_processes, || {
+        format!("{on_threads:?} != {on_processes:?}")
+    })?;
+    ensure(on_processes.2 == [2, 3, 0], || {
+        format!("counts {:?}", on_processes.2)
+    })
+}
+
+fn a_panicking_task_is_an_error_and_the_pool_goes_on() -> Outcome {
+    let pool = ProcessPool::new(2).map_err(|e| e.to_string())?;
+    let err = pool.apply(fail_on_three, (3,)).unwrap_err();
+    ensure(
+        matches!(&err, Error::TaskPanicked { message } if message == "three is not allowed"),
+        || format!("got {err}"),
+    )?;
+    let outcomes: Vec<_> = pool.imap(fail_on_three, 0..6).collect();
+    ensure(outcomes.iter().filter(|o| o.is_err()).count() == 1, || {
+        format!("{outcomes:?}")
+    })?;
+    let fine = pool.map(square, 0..10).map_err(|e| e.to_string())?;
+    ensure(fine[9] == 81, || format!("{fine:?}"))
+}
+
+fn a_worker_killed_mid_task_is_reported_and_replaced() -> Outcome {
+    let pool = ProcessPool::new(2).map_err(|e| e.to_string())?;
+    let path = temp_path("pid");
+    let doomed = pool
+        .apply_async(report_pid_then_sleep, (path.clone(),))
+        .map_err(|e| e.to_string())?;
+    let mut pid = 0;
+    within(BOUND, || {
+        pid = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        pid != 0
+    })
+    .ok_or("the task never reported its pid")?;
+    std::fs::remove_file(&path).ok();
+    kill(Pid::from_raw(pid as i32), Signal::SIGKILL).map_err(|e| e.to_string())?;
+    let err = doomed.get_timeout(BOUND).unwrap_err();
+    ensure(
+        matches!(&err, Error::WorkerDied { pid: p, status } if *p == pid && status.contains("SIGKILL")),
+        || format!("expected WorkerDied for {pid} by SIGKILL, got {err}"),
+    )?;
+    let results = pool
+        .map_async_with(square, 0..1000, MapOptions::new().chunksize(1))
+        .map_err(|e| e.to_string())?
+        .get_timeout(BOUND)
+        .map_err(|e| e.to_string())?;
+    ensure(results.iter().zip(0..).all(|(r, n)| *r == n * n), || {
+        "wrong squares".into()
+    })?;
+    let pids = pids_of(&pool)?;
+    ensure(!pids.contains(&pid) && pids.len() == 2, || {
+        format!("workers now: {pids:?}")
+    })
+}
+
+fn a_hundred_thousand_queued_tasks_all_complete() -> Outcome {
+    let open_before = std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0);
+    let pool = ProcessPool::new(2).map_err(|e| e.to_string())?;
+    let pending: Vec<_> = (0..100_000_u64)
+        .map(|n| pool.apply_async(square, (n,)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let mut total = 0_u128;
+    for result in pending {
+        total += u128::from(result.get_timeout(BOUND).map_err(|e| e.to_string())?);
+    }
+    let expected: u128 = (0..100_000_u128).map(|n| n * n).sum();
+    ensure(total == expected, || format!("sum {total} != {expected}"))?;
+    drop(pool);
+    let open_after = std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0);
+    ensure(open_after <= open_before, || {
+        format!("open files: {open_before} before, {open_after} after")
+    })
+}
+
+fn dropping_a_busy_pool_leaves_no_process_behind() -> Outcome {
+    leaves_no_process_behind(drop)
+}
+
+fn terminating_a_busy_pool_leaves_no_process_behind() -> Outcome {
+    leaves_no_process_behind(|pool| {
+        pool.terminate();
+        pool.join_timeout(BOUND)
+            .expect("terminated workers are reaped promptly");
+    })
+}
+
+fn leaves_no_process_behind(stop: impl FnOnce(ProcessPool)) -> Outcome {
+    let pool = ProcessPool::new(2).map_err(|e| e.to_string())?;
+    let pids = pids_of(&pool)?;
+    let paths: Vec<String> = (0..2).map(|_| temp_path("busy")).collect();
+    let in_flight: Vec<_> = paths
+        .iter()
+        .map(|p| pool.apply_async(report_pid_then_sleep, (p.clone(),)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let queued = pool.apply_async(square, (3,)).map_err(|e| e.to_string())?;
+    within(BOUND, || {
+        paths.iter().all(|p| std::path::Path::new(p).exists())
+    })
+    .ok_or("the sleeping tasks never started")?;
+    stop(pool);
+    for p in &paths {
+        std::fs::remove_file(p).ok();
+    }
+    for pid in &pids {
+        // Reaped, not merely dead: a zombie would still answer `kill(pid, 0)`.
+        ensure(!exists_at_all(*pid), || {
+            format!("worker {pid} is still there")
+        })?;
+    }
+    for result in in_flight {
+        let err = result.get_timeout(BOUND).unwrap_err();
+        ensure(matches!(err, Error::PoolTerminated), || {
+            format!("in flight: {err}")
+        })?;
+    }
+    let err = queued.get_timeout(BOUND).unwrap_err();
+    ensure(matches!(err, Error::PoolTerminated), || {
+        format!("queued: {err}")
+    })
+}
+
+fn workers_die_with_a_parent_killed_by_sigkill() -> Outcome {
+    let mut parent = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .env(ROLE, "parent-with-pool")
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    let mut stdout = parent.stdout.take().expect("piped");
+    let mut byte = [0u8; 1];
+    while !line.ends_with('\n') {
+        match stdout.read(&mut byte) {
+            Ok(1) => line.push(byte[0] as char),
+            _ => {
+                return Err(format!(
+                    "the parent ended before reporting its workers: {line:?}"
+                ));
+            }
+        }
+    }
+    let pids: Vec<u32> = line
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    ensure(pids.len() == 2, || format!("worker pids: {line:?}"))?;
+    parent.kill().map_err(|e| e.to_string())?; // SIGKILL: no destructor runs in the parent
+    parent.wait().map_err(|e| e.to_string())?;
+    for pid in pids {
+        let took = within(Duration::from_secs(10), || is_gone(pid))
+            .ok_or_else(|| format!("worker {pid} outlived its killed parent by 10 s"))?;
+        println!("    worker {pid} ended {took:.1?} after its parent was killed");
+    }
+    Ok(())
+}
+
+fn unserialisable_arguments_and_results_are_errors() -> Outcome {
+    let pool = ProcessPool::new(1).map_err(|e| e.to_string())?;
+    // postcard reports a custom serialisation error without its text, so only the kind shows.
+    let err = pool.apply(takes_unsendable, (Unsendable(1),)).unwrap_err();
+    ensure(
+        matches!(
+            &err,
+            Error::Serialization {
+                what: "arguments",
+                ..
+            }
+        ),
+        || format!("argument: {err}"),
+    )?;
+    let err = pool.apply(makes_unsendable, (2,)).unwrap_err();
+    ensure(
+        matches!(&err, Error::Serialization { what: "result", .. }),
+        || format!("result: {err}"),
+    )?;
+    ensure(
+        pool.apply(square, (12,)).map_err(|e| e.to_string())? == 144,
+        || "after".into(),
+    )
+}
+
+fn max_tasks_per_child_recycles_and_initializes_workers() -> Outcome {
+    let pool = ProcessPool::builder()
+        .workers(1)
+        .max_tasks_per_child(2)
+        .initializer(mark_initialized)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let seen: Vec<(u32, bool)> = (0..6)
+        .map(|_| pool.apply(initialized_here, ()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    ensure(seen.iter().all(|(_, initialized)| *initialized), || {
+        format!("{seen:?}")
+    })?;
+    let mut pids: Vec<u32> = seen.iter().map(|(pid, _)| *pid).collect();
+    pids.dedup();
+    ensure(pids.len() == 3, || {
+        format!("two tasks per worker should make three workers: {seen:?}")
+    })
+}
+
+fn an_initializer_that_panics_fails_the_build() -> Outcome {
+    let built = ProcessPool::builder()
+        .workers(2)
+        .initializer(broken_initializer)
+        .build();
+    ensure(
+        matches!(&built, Err(Error::InitializerPanicked { message }) if message == "no database here"),
+        || format!("{built:?}"),
+    )
+}
+
+/// Starts this binary as if a pool had, with `fd 3` connected to the returned socket.
+fn fake_worker(token: &str) -> Result<(std::process::Child, UnixStream), String> {
+    let (ours, theirs) = UnixStream::pair().map_err(|e| e.to_string())?;
+    let theirs = OwnedFd::from(theirs);
+    let fd = theirs.as_raw_fd();
+    let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+    command
+        .env("CONCURRENCY_LAB_POOL_WORKER", format!("3:{token}"))
+        .env(ROLE, "must-not-run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: only dup2, which is async-signal-safe, between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            if nix::libc::dup2(fd, 3) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = command.spawn().map_err(|e| e.to_string())?;
+    drop(theirs);
+    Ok((child, ours))
+}
+
+fn exit_of(mut child: std::process::Child) -> Result<(Option<i32>, String), String> {
+    within(BOUND, || matches!(child.try_wait(), Ok(Some(_)))).ok_or("the worker never exited")?;
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .ok();
+    Ok((status.code(), stderr))
+}
+
+fn a_worker_refuses_garbage_and_runs_nothing() -> Outcome {
+    let garbage: [&[u8]; 3] = [
+        b"\x05\x00\x00\x00hello", // a frame, but not a handshake
+        b"\xff\xff\xff\xff",      // a 4 GiB frame announced
+        b"GET / HTTP/1.1\r\n\r\n",
+    ];
+    for bytes in garbage {
+        let (child, mut socket) = fake_worker(&format!("{:032x}", 7))?;
+        socket.write_all(bytes).ok();
+        socket.shutdown(std::net::Shutdown::Write).ok();
+        let (code, stderr) = exit_of(child)?;
+        ensure(code == Some(97) && stderr.contains("refusing"), || {
+            format!("garbage {bytes:?}: exit {code:?}, stderr {stderr:?}")
+        })?;
+    }
+    Ok(())
+}
+
+fn a_worker_refuses_a_stranger_without_the_token() -> Outcome {
+    // An environment that is not `<fd>:<hex token>`.
+    let (child, socket) = fake_worker("not-hex")?;
+    drop(socket);
+    let (code, stderr) = exit_of(child)?;
+    ensure(code == Some(97), || {
+        format!("bad token: exit {code:?}, {stderr:?}")
+    })?;
+    // A well-formed environment, but the stream ends before a handshake could be read.
+    let (child, mut socket) = fake_worker(&format!("{:032x}", 1234))?;
+    socket.write_all(&[3, 0, 0, 0, 1, 2, 3]).ok();
+    drop(socket);
+    let (code, _) = exit_of(child)?;
+    ensure(code == Some(97), || {
+        format!("short handshake: exit {code:?}")
+    })
+}
+
+fn what_a_task_prints_reaches_stdout_intact() -> Outcome {
+    let output = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .env(ROLE, "printer")
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    ensure(output.status.success(), || {
+        format!("printer failed: {stdout}")
+    })?;
+    for n in 0..50 {
+        let line = format!("line {n} \u{0}\u{1}CLABPOOL{n}");
+        ensure(stdout.lines().any(|l| l == line), || {
+            format!("missing {line:?} in {stdout:?}")
+        })?;
+    }
+    ensure(stdout.contains("all 50 lengths correct"), || {
+        format!("results wrong: {stdout:?}")
+    })
+}
+
+fn imap_over_processes_stays_lazy_and_bounded() -> Outcome {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let pool = ProcessPool::new(2).map_err(|e| e.to_string())?;
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&pulled);
+    let endless = (0_u64..).inspect(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let first: Vec<u64> = pool
+        .imap(square, endless)
+        .chunksize(100)
+        .max_in_flight(3)
+        .take(1000)
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    ensure(first[999] == 999 * 999, || "wrong squares".into())?;
+    let ahead = pulled.load(Ordering::SeqCst) - 1000;
+    ensure(ahead <= 300, || {
+        format!("the input ran {ahead} items ahead")
+    })
+}
+
+fn closing_finishes_queued_work_and_refuses_more() -> Outcome {
+    let pool = ProcessPool::new(2).map_err(|e| e.to_string())?;
+    let queued = pool
+        .map_async(square, 0..10_000)
+        .map_err(|e| e.to_string())?;
+    pool.close();
+    ensure(
+        matches!(pool.apply(square, (1,)), Err(Error::PoolClosed { .. })),
+        || "accepted".into(),
+    )?;
+    pool.join_timeout(BOUND).map_err(|e| e.to_string())?;
+    let squares = queued.get_timeout(BOUND).map_err(|e| e.to_string())?;
+    ensure(squares.len() == 10_000 && squares[100] == 10_000, || {
+        "wrong".into()
+    })
+}
+
+fn chunked_maps_agree_with_a_plain_loop() -> Outcome {
+    let pool = ProcessPool::new(2).map_err(|e| e.to_string())?;
+    let expected: Vec<u64> = (0..5_000).map(square).collect();
+    for chunksize in [1, 7, 100, 5_000, 10_000] {
+        let got = pool
+            .map_async_with(square, 0..5_000, MapOptions::new().chunksize(chunksize))
+            .map_err(|e| e.to_string())?
+            .get_timeout(BOUND)
+            .map_err(|e| e.to_string())?;
+        ensure(got == expected, || {
+            format!("chunksize {chunksize} disagrees")
+        })?;
+    }
+    let running = pool
+        .map_async(square, 0..5_000)
+        .map_err(|e| e.to_string())?;
+    ensure(running.wait_timeout(BOUND), || "map did not finish".into())?;
+    ensure(running.progress().done == 5_000, || {
+        format!("{}", running.progress())
+    })
+}
+
+// ----- roles a re-run of this binary plays -----
+
+fn play(role: &str) -> ExitCode {
+    match role {
+        "parent-with-pool" => {
+            let pool = ProcessPool::new(2).expect("a pool");
+            let pids = pids_of(&pool).expect("pids");
+            println!(
+                "{}",
+                pids.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            std::io::stdout().flush().ok();
+            std::thread::sleep(BOUND); // until the test kills us
+            ExitCode::FAILURE
+        }
+        "printer" => {
+            let pool = ProcessPool::new(2).expect("a pool");
+            let lines: Vec<String> = (0..50)
+                .map(|n| format!("line {n} \u{0}\u{1}CLABPOOL{n}"))
+                .collect();
+            let lengths = pool
+                .map(shout, lines.clone())
+                .expect("the printing tasks run");
+            let correct = lengths
+                .iter()
+                .zip(&lines)
+                .all(|(len, line)| *len == line.len());
+            if correct {
+                println!("all 50 lengths correct");
+            }
+            ExitCode::SUCCESS
+        }
+        "must-not-run" => {
+            // A refused worker exits inside `init()`: reaching this line means it served.
+            eprintln!("a refused worker ran main past init()");
+            ExitCode::from(3)
+        }
+        other => {
+            eprintln!("unknown role {other}");
+            ExitCode::FAILURE
+        }
+    }
+}
