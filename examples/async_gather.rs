@@ -32,9 +32,9 @@ struct Args {
     #[arg(long)]
     multi_thread: bool,
     /// How to gather the tasks: join-set, join-all, or sequential (the mistake the report
-    /// catches).
-    #[arg(long, default_value_t = Gather::JoinSet)]
-    gather: Gather,
+    /// catches) [default: join-all on one thread, join-set with --multi-thread].
+    #[arg(long)]
+    gather: Option<Gather>,
 }
 
 fn main() -> ExitCode {
@@ -50,16 +50,17 @@ fn main() -> ExitCode {
 
 /// Runs the exercise; `Ok(false)` when the report found the run wrong.
 fn run(args: Args) -> Result<bool, Box<dyn Error>> {
+    let flavor = if args.multi_thread {
+        Flavor::MultiThread
+    } else {
+        Flavor::CurrentThread
+    };
     let settings = Settings {
         tasks: args.tasks,
         max_delay: max_delay_from_secs(args.max_delay)?,
         seed: args.seed.unwrap_or_else(rand::random),
-        flavor: if args.multi_thread {
-            Flavor::MultiThread
-        } else {
-            Flavor::CurrentThread
-        },
-        gather: args.gather,
+        flavor,
+        gather: args.gather.unwrap_or(Gather::for_flavor(flavor)),
     };
     let delays = settings.delays()?;
     let longest = delays.iter().max().copied().unwrap_or_default();
@@ -102,7 +103,7 @@ fn repeat_args(settings: &Settings, args: &Args) -> String {
     if args.multi_thread {
         text += " --multi-thread";
     }
-    if settings.gather != Gather::default() {
+    if settings.gather != Gather::for_flavor(settings.flavor) {
         text += &format!(" --gather {}", settings.gather);
     }
     text

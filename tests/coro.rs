@@ -299,6 +299,7 @@ fn join_set_tasks_run_on_workers_but_join_all_stays_on_the_calling_thread() {
         tasks: 20,
         max_delay: Duration::from_millis(20),
         flavor: Flavor::MultiThread,
+        gather: Gather::JoinSet,
         ..Settings::new(8)
     };
     let caller = std::thread::current()
