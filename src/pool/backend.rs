@@ -58,13 +58,8 @@ pub trait Backend: sealed::Sealed + Sized + Send + Sync + 'static {
 /// closures that capture nothing — whose arguments and result implement serde's `Serialize`
 /// and `Deserialize`, because they cross to another process through a socket. A capturing
 /// closure, or a function *pointer* (`fn(u64) -> u64`, which is a value, not a name), is
-/// refused when the program is built: the worker could not know what it points to.
-#[diagnostic::on_unimplemented(
-    message = "this task cannot run on a pool of {Self}",
-    label = "not a task for this pool",
-    note = "a process pool runs plain functions (fn items, closures that capture nothing) whose \
-            arguments and result implement serde::Serialize + serde::Deserialize"
-)]
+/// refused when the program is built — by `cargo build`, not already by `cargo check` — because
+/// the worker could not know what it points to.
 #[allow(private_interfaces)]
 pub trait Runs<F: Task<Args>, Args>: Backend {
     #[doc(hidden)]

@@ -41,7 +41,8 @@ impl<R> MapOptions<R> {
         }
     }
 
-    /// Items per chunk — per message to a worker. Zero is refused by `map_async_with`.
+    /// Items per chunk — per message to a worker. Zero is refused (by `map_async_with` and
+    /// `starmap_async_with`) with [`Error::InvalidInput`](crate::Error::InvalidInput).
     ///
     /// # Examples
     ///
