@@ -27,12 +27,17 @@ const BOUND: Duration = Duration::from_secs(60);
 const WATCHDOG: Duration = Duration::from_secs(600);
 /// Tells a re-run of this binary to play a role instead of running the tests.
 const ROLE: &str = "POOL_PROCESSES_TEST_ROLE";
+/// Makes a re-run of this binary skip `pool::init()`, like a program without the guard.
+const FORGET_INIT: &str = "POOL_PROCESSES_TEST_FORGET_INIT";
 
 type Outcome = Result<(), String>;
 type Test = (&'static str, fn() -> Outcome);
 
 fn main() -> ExitCode {
-    pool::init();
+    // One role plays a program that forgot the guard: its workers inherit the variable too.
+    if std::env::var_os(FORGET_INIT).is_none() {
+        pool::init();
+    }
     if let Ok(role) = std::env::var(ROLE) {
         return play(&role);
     }
@@ -41,7 +46,7 @@ fn main() -> ExitCode {
         eprintln!("pool_processes: still running after {WATCHDOG:?}; a wait is unbounded");
         std::process::exit(2);
     });
-    let tests: [Test; 16] = [
+    let tests: &[Test] = &[
         (
             "the_same_program_runs_on_both_backends",
             the_same_program_runs_on_both_backends,
@@ -106,12 +111,16 @@ fn main() -> ExitCode {
             "chunked_maps_agree_with_a_plain_loop",
             chunked_maps_agree_with_a_plain_loop,
         ),
+        (
+            "a_program_without_init_gets_an_error_not_a_fork_bomb",
+            a_program_without_init_gets_an_error_not_a_fork_bomb,
+        ),
     ];
     // `cargo test -- NAME` passes NAME through: run the tests whose name contains it.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let mut failed = 0;
     let mut ran = 0;
-    for (name, test) in tests {
+    for &(name, test) in tests {
         if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
             continue;
         }
@@ -680,6 +689,25 @@ fn chunked_maps_agree_with_a_plain_loop() -> Outcome {
     })
 }
 
+fn a_program_without_init_gets_an_error_not_a_fork_bomb() -> Outcome {
+    // Its workers run `main` from the top, reach `ProcessPool::new` and must refuse to start
+    // pools of their own; the program itself must get an error that names the fix.
+    let output = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .env(ROLE, "pool-without-init")
+        .env(FORGET_INIT, "1")
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    ensure(
+        // The workers report "refusing to start workers of its own" (their stdout is ours);
+        // the program itself learns that its worker ended before the handshake, and the fix.
+        stdout.contains("refusing to start workers of its own")
+            && stdout.contains("before the handshake. Call `concurrency_lab::pool::init()`"),
+        || format!("the program without init said: {stdout:?}"),
+    )
+}
+
 // ----- roles a re-run of this binary plays -----
 
 fn play(role: &str) -> ExitCode {
@@ -715,6 +743,16 @@ fn play(role: &str) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        "pool-without-init" => match ProcessPool::new(2) {
+            Ok(_) => {
+                println!("a pool started without init()");
+                ExitCode::FAILURE
+            }
+            Err(error) => {
+                println!("{error}");
+                ExitCode::SUCCESS
+            }
+        },
         "must-not-run" => {
             // A refused worker exits inside `init()`: reaching this line means it served.
             eprintln!("a refused worker ran main past init()");

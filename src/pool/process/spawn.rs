@@ -12,7 +12,7 @@ use nix::libc;
 
 use super::patient::Patient;
 use super::wire::{self, ExecutableId, Hello, MAGIC, PROTOCOL, Ready};
-use super::worker::WORKER_ENV;
+use super::worker::{WORKER_ENV, exit_code};
 use crate::{Error, Result};
 
 /// How long a new worker may take to reach `init()` and answer the handshake. Generous: a
@@ -155,6 +155,11 @@ fn handshake(worker: &mut Starting, launch: &Launch) -> Result<()> {
     if !matches!(answered, Ok(true)) {
         return Err(Error::WorkerStart {
             reason: match exited(&mut worker.child) {
+                Some(status) if status.code() == Some(exit_code::REFUSED) => format!(
+                    "the worker process {} refused the handshake (its reason is on stderr); \
+                     was this program rebuilt while it ran?",
+                    worker.child.id()
+                ),
                 Some(status) => format!(
                     "the worker process {} {} before the handshake. Call \
                      `concurrency_lab::pool::init()` first thing in `main` (before parsing \
