@@ -113,6 +113,9 @@ impl<R: Send + 'static> Sink<R> {
             }
             None => {}
         }
+        // Items a failed map chunk never reached are dropped now, before the map can complete:
+        // once `get` returns, every item has been consumed or dropped.
+        drop(items);
         self.finish();
     }
 
