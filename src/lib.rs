@@ -13,6 +13,8 @@ mod error;
 pub mod lab;
 mod panic_message;
 pub mod pool;
+#[cfg(test)]
+mod test_support;
 pub mod timing;
 pub mod workers;
 

@@ -168,7 +168,7 @@ fn thread_label(thread: &std::thread::Thread) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use std::io;
+    use crate::test_support::BrokenPipe;
     use std::time::Duration;
 
     use super::*;
@@ -235,17 +235,6 @@ mod tests {
             let fields: Vec<&str> = line.splitn(5, ':').collect();
             assert_eq!(fields.len(), 5, "{line}");
             assert!(fields[4].starts_with("writer "), "{line}");
-        }
-    }
-
-    struct BrokenPipe;
-
-    impl Write for BrokenPipe {
-        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
         }
     }
 

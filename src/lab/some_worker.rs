@@ -248,6 +248,7 @@ fn write_line<W: Write>(sink: &Mutex<W>, line: fmt::Arguments<'_>) -> io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::BrokenPipe;
     use std::collections::BTreeMap;
 
     fn settings(workers: usize, period_ms: u64, run_for_ms: u64) -> Settings {
@@ -265,18 +266,6 @@ mod tests {
             *counts.entry(id.parse().expect("an id")).or_default() += 1;
         }
         counts
-    }
-
-    /// A sink that refuses every write, like stdout piped into a program that has exited.
-    struct BrokenPipe;
-
-    impl Write for BrokenPipe {
-        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use crossbeam::channel::{self, Receiver, Sender};
 
+use crate::Result;
+
 use super::idle;
 use crate::Error;
 
@@ -162,4 +164,10 @@ impl<J> JobQueue<J> {
     fn live(&self) -> MutexGuard<'_, usize> {
         self.live.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Waits until every new worker has reported whether it is ready (its initializer ran, its
+/// process answered the handshake); the first failure fails the pool's start.
+pub(crate) fn all_ready(reports: &Receiver<Result<()>>) -> Result<()> {
+    reports.iter().find_map(Result::err).map_or(Ok(()), Err)
 }

@@ -11,7 +11,7 @@ use crossbeam::channel::{self, Sender};
 use super::Task;
 use super::backend::{Config, Engine, Runs, Threads};
 use super::buffer::Chunk;
-use super::queue::JobQueue;
+use super::queue::{JobQueue, all_ready};
 use super::sink::Sink;
 use crate::panic_message::panic_message;
 use crate::{Error, Result};
@@ -76,12 +76,9 @@ impl Engine for ThreadEngine {
             spawn_worker(&engine.shared, Some(ready_tx.clone()))?;
         }
         drop(ready_tx);
-        // Every worker reports whether its initializer ran; the first failure fails the start.
-        for report in ready_rx.iter() {
-            if let Err(error) = report {
-                engine.terminate();
-                return Err(error);
-            }
+        if let Err(error) = all_ready(&ready_rx) {
+            engine.terminate();
+            return Err(error);
         }
         Ok(engine)
     }

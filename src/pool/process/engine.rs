@@ -19,7 +19,7 @@ use super::spawn::{self, Launch, Worker, describe};
 use super::wire::{self, EXIT};
 use super::worker::started_as_worker_without_init;
 use crate::pool::backend::{Config, Engine};
-use crate::pool::queue::JobQueue;
+use crate::pool::queue::{JobQueue, all_ready};
 use crate::{Error, Result};
 
 /// How long dropping a pool waits for its drivers after killing their workers.
@@ -80,11 +80,9 @@ impl Engine for ProcessEngine {
             }
         }
         drop(ready_tx);
-        for report in ready_rx.iter() {
-            if let Err(error) = report {
-                engine.terminate();
-                return Err(error);
-            }
+        if let Err(error) = all_ready(&ready_rx) {
+            engine.terminate();
+            return Err(error);
         }
         Ok(engine)
     }
