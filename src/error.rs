@@ -244,4 +244,15 @@ impl Error {
 }
 
 /// The crate's result type: `Ok(T)` or one of the [`Error`] variants.
+///
+/// # Examples
+///
+/// ```
+/// use concurrency_lab::{Error, Result};
+///
+/// fn workers(n: usize) -> Result<usize> {
+///     if n == 0 { Err(Error::invalid_input("workers", n, "at least one")) } else { Ok(n) }
+/// }
+/// assert!(workers(0).is_err());
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

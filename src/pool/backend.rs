@@ -60,6 +60,27 @@ pub trait Backend: sealed::Sealed + Sized + Send + Sync + 'static {
 /// closure, or a function *pointer* (`fn(u64) -> u64`, which is a value, not a name), is
 /// refused when the program is built — by `cargo build`, not already by `cargo check` — because
 /// the worker could not know what it points to.
+///
+/// # Examples
+///
+/// A bound on `Runs` lets one function serve both backends:
+///
+/// ```
+/// use concurrency_lab::pool::{Pool, Runs, ThreadPool};
+///
+/// fn double_all<B, F>(pool: &Pool<B>, task: F) -> concurrency_lab::Result<Vec<u32>>
+/// where
+///     F: Fn(u32) -> u32 + Send + Sync + 'static,
+///     B: Runs<F, (u32,)>,
+/// {
+///     pool.map(task, [1, 2, 3])
+/// }
+///
+/// fn double(n: u32) -> u32 { 2 * n }
+///
+/// assert_eq!(double_all(&ThreadPool::new(2)?, double)?, [2, 4, 6]);
+/// # Ok::<(), concurrency_lab::Error>(())
+/// ```
 #[allow(private_interfaces)]
 pub trait Runs<F: Task<Args>, Args>: Backend {
     #[doc(hidden)]

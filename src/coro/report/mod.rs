@@ -308,42 +308,130 @@ impl RunReport {
     }
 
     /// How many tasks the run planned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::coro::{Flavor, RunReport};
+    ///
+    /// let delays = [Duration::from_secs(1), Duration::from_secs(3)];
+    /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
+    /// assert_eq!(report.tasks(), 2);
+    /// ```
     pub fn tasks(&self) -> usize {
         self.tasks
     }
 
     /// The time the whole run took.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::coro::{Flavor, RunReport};
+    ///
+    /// let delays = [Duration::from_secs(1), Duration::from_secs(3)];
+    /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
+    /// assert_eq!(report.total(), Duration::from_millis(3_002));
+    /// ```
     pub fn total(&self) -> Duration {
         self.total
     }
 
     /// The longest planned delay (zero for a run of no tasks).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::coro::{Flavor, RunReport};
+    ///
+    /// let delays = [Duration::from_secs(1), Duration::from_secs(3)];
+    /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
+    /// assert_eq!(report.longest_delay(), Duration::from_secs(3));
+    /// ```
     pub fn longest_delay(&self) -> Duration {
         self.longest.map_or(Duration::ZERO, |(_, d)| d)
     }
 
     /// The sum of the planned delays: what the run would take one task after another.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::coro::{Flavor, RunReport};
+    ///
+    /// let delays = [Duration::from_secs(1), Duration::from_secs(3)];
+    /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
+    /// assert_eq!(report.sum_of_delays(), Duration::from_secs(4));
+    /// ```
     pub fn sum_of_delays(&self) -> Duration {
         self.sum
     }
 
     /// The time beyond the longest delay: what starting, waking and logging the tasks cost
     /// (zero if the run was, impossibly, shorter than its longest delay).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::coro::{Flavor, RunReport};
+    ///
+    /// let delays = [Duration::from_secs(1), Duration::from_secs(3)];
+    /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
+    /// assert_eq!(report.overshoot(), Duration::from_millis(2));
+    /// ```
     pub fn overshoot(&self) -> Duration {
         self.total.saturating_sub(self.longest_delay())
     }
 
     /// The time from the first task's start to the last task's start, if any started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::coro::{Flavor, RunReport};
+    ///
+    /// let delays = [Duration::from_secs(1), Duration::from_secs(3)];
+    /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
+    /// assert_eq!(report.start_spread(), None); // no journal entries: nothing started
+    /// ```
     pub fn start_spread(&self) -> Option<Duration> {
         self.start_spread
     }
 
     /// The most tasks that had started and not yet finished at one time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::coro::{Flavor, RunReport};
+    ///
+    /// let delays = [Duration::from_secs(1), Duration::from_secs(3)];
+    /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
+    /// assert_eq!(report.peak_in_flight(), 0);
+    /// ```
     pub fn peak_in_flight(&self) -> usize {
         self.peak_in_flight
     }
 
     /// On how many distinct threads the journal was written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::coro::{Flavor, RunReport};
+    ///
+    /// let delays = [Duration::from_secs(1), Duration::from_secs(3)];
+    /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
+    /// assert_eq!(report.threads(), 0);
+    /// ```
     pub fn threads(&self) -> usize {
         self.threads
     }
