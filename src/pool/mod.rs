@@ -8,9 +8,11 @@ mod callbacks;
 mod chunk;
 mod idle;
 mod imap;
+mod map;
 mod options;
 mod process;
 mod queue;
+mod reentry;
 mod result;
 mod sink;
 mod slot;
@@ -25,7 +27,7 @@ pub use imap::IMap;
 pub use options::MapOptions;
 pub use process::init;
 pub use result::{AsyncResult, MapResult, Progress};
-pub use task::Task;
+pub use task::{Task, TaskOnce};
 
 /// A pool of worker threads: Python's `multiprocessing.pool.ThreadPool`, without the GIL.
 ///

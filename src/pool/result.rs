@@ -5,12 +5,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use super::reentry;
 use super::slot::Slot;
 use crate::{Error, Result};
 
 /// The future result of [`Pool::apply_async`]: Python's `multiprocessing.pool.AsyncResult`.
 ///
-/// Dropping the handle does not cancel the task; it runs, and its callbacks run, regardless.
+/// Dropping the handle does not cancel the task; it runs, and its callbacks run, regardless —
+/// but its error, if it fails, goes unseen.
+///
+/// # Waiting inside the pool
+///
+/// Inside a task or callback of the pool that computes the result, [`get`](Self::get) and
+/// [`wait`](Self::wait) fail with [`Error::PoolReentered`] instead of waiting: the wait could
+/// need the very worker that is waiting. The bounded [`get_timeout`](Self::get_timeout) and
+/// [`wait_timeout`](Self::wait_timeout) are allowed there; they cannot hang.
 ///
 /// [`Pool::apply_async`]: crate::pool::Pool::apply_async
 ///
@@ -30,6 +39,7 @@ use crate::{Error, Result};
 /// assert_eq!(pending.get()?, 144);
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
+#[must_use = "the task runs anyway, but its result and its error are lost unless you `get` it"]
 pub struct AsyncResult<T> {
     slot: Arc<Slot<T>>,
 }
@@ -48,7 +58,7 @@ impl<T> AsyncResult<T> {
     ///
     /// let pool = ThreadPool::new(1)?;
     /// let pending = pool.apply_async(|| 7, ())?;
-    /// pending.wait();
+    /// pending.wait()?;
     /// assert!(pending.ready());
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
@@ -66,7 +76,7 @@ impl<T> AsyncResult<T> {
     ///
     /// let pool = ThreadPool::new(1)?;
     /// let failing = pool.apply_async(|| -> u8 { panic!("boom") }, ())?;
-    /// failing.wait();
+    /// failing.wait()?;
     /// assert_eq!(failing.successful(), Some(false));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
@@ -80,6 +90,14 @@ impl<T> AsyncResult<T> {
 
     /// Blocks until the result is in (Python's `wait()`).
     ///
+    /// A stopped or stuck worker blocks this forever, as [`get`](Self::get) explains; use
+    /// [`wait_timeout`](Self::wait_timeout) when that can happen.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PoolReentered`] inside a task or callback of the same pool; the task's own
+    /// failure comes from [`get`](Self::get).
+    ///
     /// # Examples
     ///
     /// ```
@@ -87,12 +105,14 @@ impl<T> AsyncResult<T> {
     ///
     /// let pool = ThreadPool::new(1)?;
     /// let pending = pool.apply_async(|| "done", ())?;
-    /// pending.wait();
+    /// pending.wait()?;
     /// assert!(pending.ready());
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
-    pub fn wait(&self) {
+    pub fn wait(&self) -> Result<()> {
+        reentry::refuse_inside(self.slot.pool(), "wait")?;
         self.slot.wait(None);
+        Ok(())
     }
 
     /// Blocks until the result is in or `timeout` has passed; returns whether it is in
@@ -116,10 +136,42 @@ impl<T> AsyncResult<T> {
 
     /// Blocks until the result is in and returns it (Python's `get()`).
     ///
+    /// # Stopped and stuck workers
+    ///
+    /// A result that never comes is waited for forever, as in Python: a task in an endless
+    /// loop or blocked on a lock, or a worker process stopped with `SIGSTOP` (Ctrl-Z, a
+    /// debugger) — a stopped process is not dead, so the pool has nothing to report. When that
+    /// can happen, wait with [`get_timeout`](Self::get_timeout), and give up on a pool whose
+    /// worker is stuck with [`Pool::terminate`](crate::pool::Pool::terminate), which kills
+    /// worker processes:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::{Error, pool::ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(1)?;
+    /// let stuck = pool.apply_async(|| std::thread::sleep(Duration::from_secs(2)), ())?;
+    /// match stuck.get_timeout(Duration::from_millis(50)) {
+    ///     Err(Error::Timeout { waited }) => println!("no answer within {waited:?}: giving up"),
+    ///     other => println!("{other:?}"),
+    /// }
+    /// pool.terminate();
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    ///
+    /// There is deliberately no per-task timeout (`apply_async(f, args, timeout)`, as users
+    /// of Python's `concurrent.futures` ask for): a thread cannot be stopped from outside in
+    /// Rust, so on a [`ThreadPool`](crate::pool::ThreadPool) such a timeout could only stop
+    /// *waiting* — which is `get_timeout` — while the task runs on. Killing a stuck worker
+    /// process would be possible, but then the two backends would promise different things,
+    /// and moving a program from threads to processes must change only the line that builds
+    /// the pool. `get_timeout` then `terminate` does the same, on both backends.
+    ///
     /// # Errors
     ///
     /// The task's failure: [`Error::TaskPanicked`], [`Error::CallbackPanicked`],
-    /// [`Error::WorkerDied`], [`Error::PoolTerminated`], [`Error::Serialization`], …
+    /// [`Error::WorkerDied`], [`Error::PoolTerminated`], [`Error::Serialization`], …;
+    /// [`Error::PoolReentered`] inside a task or callback of the same pool.
     ///
     /// # Examples
     ///
@@ -128,10 +180,11 @@ impl<T> AsyncResult<T> {
     ///
     /// let pool = ThreadPool::new(1)?;
     /// let err = pool.apply_async(|| -> u8 { panic!("no luck") }, ())?.get().unwrap_err();
-    /// assert!(matches!(err, Error::TaskPanicked { ref message } if message == "no luck"));
+    /// assert!(matches!(err, Error::TaskPanicked { ref message, .. } if message == "no luck"));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn get(self) -> Result<T> {
+        reentry::refuse_inside(self.slot.pool(), "get")?;
         self.slot.wait(None);
         self.slot.take()
     }
@@ -246,6 +299,9 @@ impl ProgressCounter {
 /// [`progress`](Self::progress) can be read at any time while the map runs — the lab's point
 /// that a user left without feedback believes the program hangs.
 ///
+/// Like [`AsyncResult`], it waits forever for a stopped or stuck worker (see
+/// [`AsyncResult::get`]), and refuses to wait inside a task or callback of its own pool.
+///
 /// [`Pool::map_async`]: crate::pool::Pool::map_async
 ///
 /// # Examples
@@ -262,6 +318,7 @@ impl ProgressCounter {
 /// assert_eq!(squares[9], 100);
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
+#[must_use = "the map runs anyway, but its results and its error are lost unless you `get` them"]
 pub struct MapResult<T> {
     result: AsyncResult<Vec<T>>,
     counter: Arc<ProgressCounter>,
@@ -293,7 +350,7 @@ impl<T> MapResult<T> {
     ///
     /// let pool = ThreadPool::new(2)?;
     /// let running = pool.map_async(|n: u32| n + 1, 0..10)?;
-    /// running.wait();
+    /// running.wait()?;
     /// assert_eq!(running.progress().done, 10);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
@@ -313,7 +370,7 @@ impl<T> MapResult<T> {
     ///
     /// let pool = ThreadPool::new(2)?;
     /// let running = pool.map_async(|n: u32| n + 1, 0..10)?;
-    /// running.wait();
+    /// running.wait()?;
     /// assert!(running.ready());
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
@@ -330,7 +387,7 @@ impl<T> MapResult<T> {
     ///
     /// let pool = ThreadPool::new(2)?;
     /// let running = pool.map_async(|n: u32| 10 / n, 0..3)?; // 10 / 0 panics
-    /// running.wait();
+    /// running.wait()?;
     /// assert_eq!(running.successful(), Some(false));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
@@ -340,6 +397,10 @@ impl<T> MapResult<T> {
 
     /// Blocks until every item is done.
     ///
+    /// # Errors
+    ///
+    /// As [`AsyncResult::wait`].
+    ///
     /// # Examples
     ///
     /// ```
@@ -347,12 +408,12 @@ impl<T> MapResult<T> {
     ///
     /// let pool = ThreadPool::new(2)?;
     /// let running = pool.map_async(|n: u32| n * 2, 0..100)?;
-    /// running.wait();
+    /// running.wait()?;
     /// assert_eq!(running.progress().done, 100);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
-    pub fn wait(&self) {
-        self.result.wait();
+    pub fn wait(&self) -> Result<()> {
+        self.result.wait()
     }
 
     /// Blocks until every item is done or `timeout` has passed; returns whether all are done.
@@ -374,9 +435,13 @@ impl<T> MapResult<T> {
 
     /// Blocks until every item is done and returns the results in input order.
     ///
+    /// A stopped or stuck worker blocks this forever, as [`AsyncResult::get`] explains; use
+    /// [`get_timeout`](Self::get_timeout) when that can happen.
+    ///
     /// # Errors
     ///
-    /// The failure of the first failed item in input order (as [`AsyncResult::get`]).
+    /// The failure of the first failed item in input order (as [`AsyncResult::get`]);
+    /// [`Error::PoolReentered`] inside a task or callback of the same pool.
     ///
     /// # Examples
     ///

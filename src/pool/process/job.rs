@@ -9,7 +9,7 @@ use crate::pool::sink::Sink;
 use crate::{Error, Result};
 
 /// One chunk on its way to a worker process, with its types erased so one queue holds all.
-pub(crate) trait RemoteChunk: Send {
+pub trait RemoteChunk: Send {
     /// Writes the request frame: entry point, item count, items. Consumes the items.
     fn encode(&mut self, frame: &mut Vec<u8>) -> Result<(), String>;
     /// Decodes the worker's reply into the chunk's sink.
