@@ -71,7 +71,10 @@ fn assert_precedes_then_fails(outcomes: Vec<Result<u32, Error>>, ordered: bool) 
     assert_eq!(values, [0, 10, 20]);
     let error = last.as_ref().expect_err("the failure comes last");
     assert!(matches!(error, Error::InvalidInput { .. }), "{error}");
-    assert!(error.to_string().contains("input item 3 is broken"), "{error}");
+    assert!(
+        error.to_string().contains("input item 3 is broken"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -96,8 +99,7 @@ fn imap_on_processes_yields_what_precedes_a_panicking_input_then_the_error() {
 #[test]
 fn the_same_generic_imap_runs_on_threads() {
     let pool = Arc::new(ThreadPool::new(2).unwrap());
-    let outcomes =
-        within(move || imap_over_a_panicking_input(&pool, times_ten, true, 1, Some(1)));
+    let outcomes = within(move || imap_over_a_panicking_input(&pool, times_ten, true, 1, Some(1)));
     assert_precedes_then_fails(outcomes, true);
 }
 
