@@ -45,7 +45,7 @@ use crate::{Error, Result};
 ///
 /// let pool = std::sync::Arc::new(ThreadPool::new(1)?);
 /// let inner = std::sync::Arc::clone(&pool);
-/// let nested = pool.apply(move || inner.apply(|| 1, ()))?;
+/// let nested = pool.apply(move || inner.apply(|| 1, ()), ())?;
 /// assert!(matches!(nested, Err(Error::PoolReentered { action: "apply", .. })));
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```

@@ -12,7 +12,12 @@ use crate::{Error, Result};
 /// The future result of [`Pool::apply_async`]: Python's `multiprocessing.pool.AsyncResult`.
 ///
 /// Dropping the handle does not cancel the task; it runs, and its callbacks run, regardless —
-/// but its error, if it fails, goes unseen.
+/// but its error, if it fails, goes unseen unless an error callback reports it.
+///
+/// The type is deliberately not `#[must_use]`, like `std::thread::JoinHandle`: Python's
+/// `callback=` style — [`Pool::apply_async_with`](crate::pool::Pool::apply_async_with) with
+/// [`Callbacks`](crate::pool::Callbacks) — receives results through the callbacks and drops
+/// the handle by design, and a warning there would teach `let _ =` instead of the idea.
 ///
 /// # Waiting inside the pool
 ///
@@ -39,7 +44,6 @@ use crate::{Error, Result};
 /// assert_eq!(pending.get()?, 144);
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
-#[must_use = "the task runs anyway, but its result and its error are lost unless you `get` it"]
 pub struct AsyncResult<T> {
     slot: Arc<Slot<T>>,
 }
@@ -300,7 +304,9 @@ impl ProgressCounter {
 /// that a user left without feedback believes the program hangs.
 ///
 /// Like [`AsyncResult`], it waits forever for a stopped or stuck worker (see
-/// [`AsyncResult::get`]), and refuses to wait inside a task or callback of its own pool.
+/// [`AsyncResult::get`]), refuses to wait inside a task or callback of its own pool, and is
+/// not `#[must_use]`: with callbacks in [`MapOptions`](crate::pool::MapOptions), dropping it
+/// is the normal case.
 ///
 /// [`Pool::map_async`]: crate::pool::Pool::map_async
 ///
@@ -318,7 +324,6 @@ impl ProgressCounter {
 /// assert_eq!(squares[9], 100);
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
-#[must_use = "the map runs anyway, but its results and its error are lost unless you `get` them"]
 pub struct MapResult<T> {
     result: AsyncResult<Vec<T>>,
     counter: Arc<ProgressCounter>,
