@@ -45,10 +45,7 @@ where
     F: Fn(u32) -> u32 + Send + Sync + 'static,
     B: Runs<F, (u32,)>,
 {
-    let input = (0..10_u32).map(|n| {
-        assert!(n != 3, "input item {n} is broken");
-        n
-    });
+    let input = (0..10_u32).inspect(|n| assert!(*n != 3, "input item {n} is broken"));
     let imap = if ordered {
         pool.imap(task, input)
     } else {

@@ -441,10 +441,7 @@ fn within<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
 
 /// The input `0..10` whose item 3 panics, as issue 10 found it.
 fn input_panicking_at_3() -> impl Iterator<Item = u32> {
-    (0..10).map(|n| {
-        assert!(n != 3, "input item {n} is broken");
-        n
-    })
+    (0..10).inspect(|n| assert!(*n != 3, "input item {n} is broken"))
 }
 
 /// The values before the error, and the error's text; checks that the error comes last.
