@@ -156,7 +156,7 @@ impl<T> AsyncResult<T> {
     /// let pool = ThreadPool::new(1)?;
     /// let stuck = pool.apply_async(|| std::thread::sleep(Duration::from_secs(2)), ())?;
     /// match stuck.get_timeout(Duration::from_millis(50)) {
-    ///     Err(Error::Timeout { waited }) => println!("no answer within {waited:?}: giving up"),
+    ///     Err(Error::Timeout { waited, .. }) => println!("no answer within {waited:?}: giving up"),
     ///     other => println!("{other:?}"),
     /// }
     /// pool.terminate();
