@@ -13,8 +13,9 @@
 //! wrote, so the output becomes a vector only if that adds up to its length — otherwise it
 //! drops exactly what was written.
 //!
-//! Miri finds no undefined behaviour in this module's tests nor in the thread pool's (success,
-//! panics midway, termination, drop counting):
+//! Miri finds no undefined behaviour in this module's tests (success, partial writes, a panic
+//! midway, an output dropped before its ranges). After a change here, run the thread pool's
+//! tests under Miri too (success, panics midway, termination, drop counting):
 //!
 //! ```sh
 //! cargo +nightly miri test --lib -- pool::buffer pool::sink
