@@ -32,9 +32,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let processes = ProcessPool::new(WORKERS)?;
     let threads = ThreadPool::new(WORKERS)?;
     let cores = thread::available_parallelism()?.get();
+    let hog_count = 2 * cores;
     writeln!(
         out,
         "{WORKERS} workers each; {ROUND_TRIPS} round trips a sample; medians per round trip\n"
+    )?;
+    writeln!(
+        out,
+        "== apply_async(plus_one, (n,)).get(): quiet, then beside {hog_count} busy-loop \
+         threads on {cores} cores"
     )?;
 
     let round_trips = |load: &str| {
@@ -57,20 +63,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let mut reports = round_trips("quiet")?;
-    let hogs = Hogs::start(2 * cores);
-    writeln!(
-        out,
-        "== the same, with {} busy-loop threads on {cores} cores",
-        hogs.count()
-    )?;
+    let hogs = Hogs::start(hog_count);
     reports.extend(round_trips("loaded")?);
     drop(hogs); // stops and joins the busy loops before anything is printed
-
-    writeln!(
-        out,
-        "== apply_async(plus_one, (n,)).get(), quiet then loaded"
-    )?;
     compare(&reports, "ProcessPool, quiet")?.write_to(&mut out)?;
+
     // The goal is about the total: a few samples stalled by the load count in full.
     writeln!(
         out,
@@ -121,10 +118,6 @@ impl Hogs {
             })
             .collect();
         Hogs { stop, threads }
-    }
-
-    fn count(&self) -> usize {
-        self.threads.len()
     }
 }
 
