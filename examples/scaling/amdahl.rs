@@ -9,18 +9,41 @@ pub fn speedup(serial: f64, processors: f64) -> f64 {
     1.0 / (serial + (1.0 - serial) / processors)
 }
 
-/// The serial fraction in `0..=1` whose [`speedup`] curve fits `points` — (processors,
-/// measured speedup over one processor) — best in least squares.
+/// Amdahl's law fitted to measured points: `scale * speedup(serial, p)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fit {
+    /// The fraction of the work that does not run in parallel, in `0..=1`.
+    pub serial: f64,
+    /// The speedup on one processor: below 1 when using the workers at all costs time.
+    pub scale: f64,
+}
+
+impl Fit {
+    /// The fitted speedup on `processors` processors.
+    pub fn at(&self, processors: f64) -> f64 {
+        self.scale * speedup(self.serial, processors)
+    }
+}
+
+/// The [`Fit`] closest to `points` — (processors, measured speedup) — in least squares.
 ///
-/// The sum of squares is scanned in steps of a thousandth, then the best step refined by a
-/// golden-section search: with one parameter in a bounded range, that is exact enough and
-/// cannot diverge.
-pub fn fit_serial_fraction(points: &[(f64, f64)]) -> f64 {
+/// For a given serial fraction the best scale has a closed form (a linear least-squares
+/// problem in one unknown), so only the serial fraction is searched: scanned in steps of a
+/// thousandth, then the best step refined by a golden-section search. With one parameter in
+/// a bounded range, that is exact enough and cannot diverge.
+pub fn fit(points: &[(f64, f64)]) -> Fit {
+    let with_best_scale = |serial: f64| -> Fit {
+        let shape = |p: f64| speedup(serial, p);
+        let along: f64 = points.iter().map(|&(p, s)| s * shape(p)).sum();
+        let norm: f64 = points.iter().map(|&(p, _)| shape(p).powi(2)).sum();
+        Fit {
+            serial,
+            scale: if norm > 0.0 { along / norm } else { 0.0 },
+        }
+    };
     let squares = |serial: f64| -> f64 {
-        points
-            .iter()
-            .map(|&(processors, measured)| (measured - speedup(serial, processors)).powi(2))
-            .sum()
+        let fit = with_best_scale(serial);
+        points.iter().map(|&(p, s)| (s - fit.at(p)).powi(2)).sum()
     };
     const STEPS: u32 = 1000;
     let best_step = (0..=STEPS)
@@ -38,7 +61,7 @@ pub fn fit_serial_fraction(points: &[(f64, f64)]) -> f64 {
             low = a;
         }
     }
-    (low + high) / 2.0
+    with_best_scale((low + high) / 2.0)
 }
 
 #[cfg(test)]
@@ -60,10 +83,20 @@ mod tests {
     }
 
     #[test]
-    fn recovers_the_serial_fraction_of_exact_points() {
+    fn recovers_the_serial_fraction_and_scale_of_exact_points() {
         for serial in [0.0, 0.05, 0.3, 0.777, 1.0] {
-            let fitted = fit_serial_fraction(&curve(serial));
-            assert!((fitted - serial).abs() < 1e-6, "{serial}: fitted {fitted}");
+            for scale in [1.0, 0.8] {
+                let points: Vec<_> = curve(serial)
+                    .into_iter()
+                    .map(|(p, s)| (p, scale * s))
+                    .collect();
+                let fitted = fit(&points);
+                assert!(
+                    (fitted.serial - serial).abs() < 1e-6,
+                    "{serial}: {fitted:?}"
+                );
+                assert!((fitted.scale - scale).abs() < 1e-6, "{scale}: {fitted:?}");
+            }
         }
     }
 
@@ -74,14 +107,18 @@ mod tests {
             .zip([1.0, 1.02, 0.97, 1.01])
             .map(|((p, s), noise)| (p, s * noise))
             .collect();
-        let fitted = fit_serial_fraction(&noisy);
-        assert!((fitted - 0.2).abs() < 0.03, "fitted {fitted}");
+        let fitted = fit(&noisy);
+        assert!((fitted.serial - 0.2).abs() < 0.03, "{fitted:?}");
+        assert!((fitted.scale - 1.0).abs() < 0.03, "{fitted:?}");
     }
 
     #[test]
     fn a_slowdown_fits_as_all_serial() {
-        // More workers made it slower: no fraction in 0..=1 explains that better than 1.
-        let slower = [(1.0, 1.0), (2.0, 0.8), (3.0, 0.7)];
-        assert!(fit_serial_fraction(&slower) > 1.0 - 1e-6);
+        // More workers made it slower: no fraction in 0..=1 explains that better than 1, and
+        // the flat line then sits at the points' mean.
+        let slower = [(1.0, 1.0), (2.0, 0.8), (3.0, 0.6)];
+        let fitted = fit(&slower);
+        assert!(fitted.serial > 1.0 - 1e-6, "{fitted:?}");
+        assert!((fitted.scale - 0.8).abs() < 1e-6, "{fitted:?}");
     }
 }

@@ -14,17 +14,8 @@ pub struct Series {
     pub color: RGBColor,
     /// (workers, speedup over the sequential loop), for 1, 2, … workers.
     pub points: Vec<(usize, f64)>,
-    /// The serial fraction fitted to the points (see `amdahl`).
-    pub serial: f64,
-}
-
-impl Series {
-    /// The fitted curve at `workers`: Amdahl's law on `min(workers, cores)` processors, scaled
-    /// so that it starts at the measured one-worker speedup.
-    pub fn fitted(&self, workers: f64, cores: usize) -> f64 {
-        let one = self.points.first().map_or(1.0, |&(_, speedup)| speedup);
-        one * amdahl::speedup(self.serial, workers.min(cores as f64))
-    }
+    /// Amdahl's law fitted to the points, on `min(workers, cores)` processors.
+    pub fit: amdahl::Fit,
 }
 
 /// One workload's panel.
@@ -94,7 +85,7 @@ fn draw_panel(
     chart.draw_series(LineSeries::new([(cores_at, 0.0), (cores_at, top)], grey))?;
     chart.draw_series(std::iter::once(Text::new(
         format!("{cores} cores"),
-        (cores_at + 0.04, top * 0.97),
+        (cores_at + 0.04, top * 0.55),
         ("sans-serif", 13).into_font().color(&grey),
     )))?;
 
@@ -102,13 +93,13 @@ fn draw_panel(
         let color = series.color;
         let curve = (0..=100).map(|step| {
             let workers = 1.0 + (max_workers as f64 - 1.0) * f64::from(step) / 100.0;
-            (workers, series.fitted(workers, cores))
+            (workers, series.fit.at(workers.min(cores as f64)))
         });
         chart
             .draw_series(LineSeries::new(curve, color.stroke_width(2)))?
             .label(format!(
                 "{}: Amdahl fit, serial fraction {:.2}",
-                series.name, series.serial
+                series.name, series.fit.serial
             ))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
         chart.draw_series(series.points.iter().map(|&(workers, speedup)| {

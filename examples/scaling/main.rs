@@ -139,16 +139,18 @@ fn main() -> Result<(), Box<dyn Error>> {
                 );
                 points.push((workers, speedup));
             }
-            let serial = fit(&points, cores);
+            let fit = fit(&points, cores);
             println!(
-                "{:>10}: Amdahl's serial fraction {serial:.3}",
-                backend.name()
+                "{:>10}: Amdahl fit: serial fraction {:.3}, one worker {:.2}× the loop",
+                backend.name(),
+                fit.serial,
+                fit.scale
             );
             series.push(Series {
                 name: backend.name(),
                 color: backend.color(),
                 points,
-                serial,
+                fit,
             });
         }
         panels.push(Panel {
@@ -161,17 +163,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The serial fraction that fits a backend's points, taken relative to its one-worker point
-/// and with no more processors than cores: past the cores, workers share them.
-fn fit(points: &[(usize, f64)], cores: usize) -> f64 {
-    let Some(&(_, one)) = points.first() else {
-        return 0.0;
-    };
-    let relative: Vec<(f64, f64)> = points
+/// Amdahl's law fitted to a backend's points, with no more processors than cores: past the
+/// cores, workers share them.
+fn fit(points: &[(usize, f64)], cores: usize) -> amdahl::Fit {
+    let on_processors: Vec<(f64, f64)> = points
         .iter()
-        .map(|&(workers, speedup)| (workers.min(cores) as f64, speedup / one))
+        .map(|&(workers, speedup)| (workers.min(cores) as f64, speedup))
         .collect();
-    amdahl::fit_serial_fraction(&relative)
+    amdahl::fit(&on_processors)
 }
 
 /// The median time of the sequential loop over the workload's inputs.
