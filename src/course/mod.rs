@@ -1,0 +1,71 @@
+#![doc = include_str!("../../docs/course.md")]
+//!
+//! (Each page below is a doc-only module: it holds no code, only a chapter, whose examples are
+//! compiled and run by `cargo test --doc`. The `use` lines inside them are never compiled into
+//! anything; they let a chapter link to the items it teaches by their short names.)
+
+pub mod ch1_timing {
+    #![doc = include_str!("../../docs/timing.md")]
+    #[allow(unused_imports)]
+    use crate::timing::*;
+}
+
+pub mod ch2_bench {
+    #![doc = include_str!("../../docs/bench.md")]
+    #[allow(unused_imports)]
+    use crate::bench::*;
+}
+
+pub mod primer {
+    #![doc = include_str!("../../docs/primer.md")]
+}
+
+pub mod ch3_pool {
+    #![doc = include_str!("../../docs/pool.md")]
+    #[allow(unused_imports)]
+    use crate::pool::*;
+}
+
+pub mod ch3_deeper {
+    #![doc = include_str!("../../docs/pool-deeper.md")]
+    #[allow(unused_imports)]
+    use crate::pool::*;
+}
+
+pub mod ch3_inside {
+    #![doc = include_str!("../../docs/pool-inside.md")]
+    #[allow(unused_imports)]
+    use crate::pool::*;
+}
+
+pub mod ch4_workers {
+    #![doc = include_str!("../../docs/workers.md")]
+    #[allow(unused_imports)]
+    use crate::workers::*;
+}
+
+pub mod ch4_deeper {
+    #![doc = include_str!("../../docs/workers-deeper.md")]
+    #[allow(unused_imports)]
+    use crate::workers::*;
+}
+
+pub mod ch5_coro {
+    #![doc = include_str!("../../docs/coro.md")]
+    #[allow(unused_imports)]
+    use crate::coro::*;
+    #[allow(unused_imports)]
+    use std::future::Future;
+}
+
+pub mod ch5_deeper {
+    #![doc = include_str!("../../docs/coro-deeper.md")]
+    #[allow(unused_imports)]
+    use crate::coro::*;
+    #[allow(unused_imports)]
+    use std::future::Future;
+}
+
+pub mod glossary {
+    #![doc = include_str!("../../docs/glossary.md")]
+}
