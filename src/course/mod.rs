@@ -1,8 +1,8 @@
 #![doc = include_str!("../../docs/course.md")]
 //!
-//! (Each page below is a doc-only module: it holds no code, only a chapter, whose examples are
-//! compiled and run by `cargo test --doc`. The `use` lines inside them are never compiled into
-//! anything; they let a chapter link to the items it teaches by their short names.)
+//! (Each page below is a doc-only module, as in the csv crate's tutorial: it holds no code, only
+//! a chapter, whose examples `cargo test --doc` compiles and runs. The private `use` lines inside
+//! them produce no code; they let a chapter link to the items it teaches by their short names.)
 
 pub mod ch1_timing {
     #![doc = include_str!("../../docs/timing.md")]
