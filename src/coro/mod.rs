@@ -2,7 +2,7 @@
 //! one thread or several, and the run report that proves a gather correct.
 //!
 //! This page is the reference. The lecture is [chapter 5](crate::course::ch5_coro), with an
-//! appendix, [going deeper](crate::course::ch5_deeper) (a hand-written `Future`, tokio's
+//! appendix, [going deeper](crate::course::ch5_coro_deeper) (a hand-written `Future`, tokio's
 //! cooperative budget, the paused test clock).
 //!
 //! | piece | what it is |

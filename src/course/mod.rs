@@ -26,13 +26,13 @@ pub mod ch3_pool {
     use crate::pool::*;
 }
 
-pub mod ch3_deeper {
+pub mod ch3_pool_deeper {
     #![doc = include_str!("../../docs/pool-deeper.md")]
     #[allow(unused_imports)]
     use crate::pool::*;
 }
 
-pub mod ch3_inside {
+pub mod ch3_pool_inside {
     #![doc = include_str!("../../docs/pool-inside.md")]
     #[allow(unused_imports)]
     use crate::pool::*;
@@ -44,7 +44,7 @@ pub mod ch4_workers {
     use crate::workers::*;
 }
 
-pub mod ch4_deeper {
+pub mod ch4_workers_deeper {
     #![doc = include_str!("../../docs/workers-deeper.md")]
     #[allow(unused_imports)]
     use crate::workers::*;
@@ -58,7 +58,7 @@ pub mod ch5_coro {
     use std::future::Future;
 }
 
-pub mod ch5_deeper {
+pub mod ch5_coro_deeper {
     #![doc = include_str!("../../docs/coro-deeper.md")]
     #[allow(unused_imports)]
     use crate::coro::*;

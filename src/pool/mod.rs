@@ -2,8 +2,8 @@
 //! processes, with one API.
 //!
 //! This page is the reference. The lecture is [chapter 3](crate::course::ch3_pool), with two
-//! appendices: [using pools well](crate::course::ch3_deeper) and [inside the process
-//! pool](crate::course::ch3_inside).
+//! appendices: [using pools well](crate::course::ch3_pool_deeper) and [inside the process
+//! pool](crate::course::ch3_pool_inside).
 //!
 //! | piece | what it is |
 //! |-------|------------|

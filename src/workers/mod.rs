@@ -2,7 +2,7 @@
 //! `queue.Queue`.
 //!
 //! This page is the reference. The lecture is [chapter 4](crate::course::ch4_workers), with an
-//! appendix, [going deeper](crate::course::ch4_deeper) (`Cell` and `Sync`, poison pills or
+//! appendix, [going deeper](crate::course::ch4_workers_deeper) (`Cell` and `Sync`, poison pills or
 //! closing, counting finished work).
 //!
 //! | piece | what it is |
