@@ -15,6 +15,7 @@
 //! | [`Pool::close`], [`Pool::join`], [`Pool::terminate`] | shutting down |
 //! | [`PoolBuilder`] | workers, `initializer`, `max_tasks_per_child` |
 //! | [`init`] | the first line of `main` in a program that uses a process pool |
+//! | [`WorkerExit`] | how a worker process ended, carried by [`Error::WorkerDied`](crate::Error::WorkerDied) |
 //!
 //! ```
 //! use concurrency_lab::pool::ThreadPool;
@@ -30,6 +31,7 @@ mod buffer;
 mod builder;
 mod callbacks;
 mod chunk;
+mod exit;
 mod idle;
 mod imap;
 mod options;
@@ -45,6 +47,7 @@ pub use api::Pool;
 pub use backend::{Backend, Processes, Runs, Threads};
 pub use builder::PoolBuilder;
 pub use callbacks::Callbacks;
+pub use exit::WorkerExit;
 pub use imap::IMap;
 pub use options::MapOptions;
 pub use process::init;
