@@ -66,6 +66,10 @@ pub mod ch5_coro_deeper {
     use std::future::Future;
 }
 
+pub mod errata {
+    #![doc = include_str!("../../docs/errata.md")]
+}
+
 pub mod glossary {
     #![doc = include_str!("../../docs/glossary.md")]
 }
