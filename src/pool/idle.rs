@@ -9,12 +9,16 @@
 //! On a busy CPU that politeness is a trap. A yield hands the CPU to whatever else is
 //! runnable, and a busy loop keeps it for a whole time slice — milliseconds — while the
 //! message this thread waits for has long arrived; a thread asleep in the kernel, by
-//! contrast, is woken and run at once. Polling with yields made a process pool's round trip
-//! ~150× slower next to four busy threads on two cores. So each yield is timed: one that
-//! took longer than the whole active wait means another program holds the CPU, and then
-//! every waiting thread of this process sleeps at once instead of polling, for a while
-//! ([`Busy`]); the while doubles each time polling is tried again too soon and still does
-//! not pay, up to a second.
+//! contrast, is woken and run at once. Polling with yields made a round trip hundreds of
+//! times slower next to four busy loops on two cores (see `docs/PERFORMANCE.md`). So each
+//! yield is timed: one that took longer than the whole active wait means another program
+//! holds the CPU, and then every waiting thread of this process sleeps at once instead of
+//! polling, for a while ([`Busy`]); the while doubles each time polling is tried again too
+//! soon and still does not pay, up to a second. Each process learns this for itself: a
+//! worker process from its own yields.
+//!
+//! Sleeping must not yield either: a crossbeam channel's blocking `recv` yields a few times
+//! before it parks, so idle workers sleep on a [`Bell`] instead.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -70,9 +74,6 @@ impl ActiveWait {
 
 /// Where the receivers of a channel sleep when polling did not pay; every send on the
 /// channel must be followed by [`ring`](Bell::ring).
-///
-/// A crossbeam channel's own blocking `recv` yields several times before it sleeps, and on a
-/// busy CPU each of those yields can cost a time slice: so receivers sleep here instead.
 pub(crate) struct Bell {
     sleepers: Mutex<usize>,
     rung: Condvar,
