@@ -42,6 +42,7 @@ const QUICK_SAMPLE_TIME: Duration = Duration::from_millis(1);
 /// println!("{report}");
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
+#[must_use = "a Bench measures nothing until you call `.run(...)` on it"]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bench {
     pub(super) name: String,

@@ -70,6 +70,7 @@ impl Report {
     /// assert!(report.warnings().iter().any(|w| w.contains("empty loop")));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use]
     pub fn warnings(&self) -> Vec<String> {
         let stats = &self.stats;
         let mut warnings = Vec::new();
@@ -120,6 +121,7 @@ impl Report {
     /// println!("same code, same speed? {}", a.within_spread_of(&b));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use]
     pub fn within_spread_of(&self, other: &Report) -> bool {
         (self.stats.median - other.stats.median).abs() <= self.stats.mad + other.stats.mad
     }
@@ -269,6 +271,7 @@ impl Comparison<'_> {
     /// assert_eq!(table.ratio("other"), None);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use]
     pub fn ratio(&self, name: &str) -> Option<f64> {
         let report = self.reports.iter().find(|r| r.name == name)?;
         Some(report.stats.median / self.baseline.stats.median)
@@ -354,6 +357,7 @@ impl fmt::Display for Comparison<'_> {
 /// assert_eq!(format_ns(45_600_000.0), "45.6 ms");
 /// assert_eq!(format_ns(2.5e9), "2.50 s");
 /// ```
+#[must_use]
 pub fn format_ns(ns: f64) -> String {
     let (value, unit) = if ns < 1e3 {
         (ns, "ns")

@@ -49,6 +49,7 @@ impl Event {
     /// ```
     /// assert!(!concurrency_lab::coro::Event::new().is_set());
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Event {
             flag: watch::Sender::new(false),
@@ -90,6 +91,7 @@ impl Event {
     /// ```
     /// assert!(!concurrency_lab::coro::Event::new().is_set());
     /// ```
+    #[must_use]
     pub fn is_set(&self) -> bool {
         *self.flag.borrow()
     }

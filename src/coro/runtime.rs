@@ -87,6 +87,7 @@ impl Flavor {
     /// assert_eq!(inside, Some(Flavor::MultiThread));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use]
     pub fn current() -> Option<Flavor> {
         let handle = Handle::try_current().ok()?;
         Some(match handle.runtime_flavor() {

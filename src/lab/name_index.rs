@@ -25,6 +25,7 @@ use crate::{Error, Result};
 /// assert!(!is_name_index("Łukasz", 144298)); // 6 letters, no 6
 /// assert!(is_name_index("Maximilian", 105)); // 10 letters → the digit 0
 /// ```
+#[must_use]
 pub fn is_name_index(name: &str, index: u64) -> bool {
     let letters = name.chars().filter(|c| c.is_alphabetic()).count();
     let wanted = (letters % 10) as u64;
