@@ -15,6 +15,9 @@ use tokio::sync::watch;
 ///
 /// # Examples
 ///
+/// Besides this crate, the example uses `tokio` (in your own crate: `tokio = { version = "1",
+/// features = ["macros", "rt", "time", "test-util"] }`; `test-util` is for the paused clock):
+///
 /// ```
 /// use std::time::Duration;
 /// use concurrency_lab::coro::Event;
@@ -101,6 +104,9 @@ impl Event {
     /// Cancel-safe: dropping the future (a timeout, say) leaves the event as it was.
     ///
     /// # Examples
+    ///
+    /// Besides this crate, the example uses `tokio` (in your own crate: `tokio = { version = "1",
+    /// features = ["macros", "rt", "time", "test-util"] }`; `test-util` is for the paused clock):
     ///
     /// ```
     /// use std::time::Duration;

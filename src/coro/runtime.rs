@@ -41,6 +41,9 @@ impl Flavor {
     ///
     /// # Examples
     ///
+    /// Besides this crate, the example uses `tokio` (in your own crate: `tokio = { version = "1",
+    /// features = ["macros", "rt", "time", "test-util"] }`; `test-util` is for the paused clock):
+    ///
     /// ```
     /// use concurrency_lab::coro::Flavor;
     ///

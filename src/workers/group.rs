@@ -62,6 +62,9 @@ impl WorkerGroup {
     ///
     /// # Examples
     ///
+    /// Besides this crate, the example uses `crossbeam`'s channels (in your own crate: `crossbeam =
+    /// "0.8"`):
+    ///
     /// ```
     /// use std::time::Duration;
     /// use crossbeam::channel;

@@ -156,6 +156,9 @@ pub struct Check {
 ///
 /// A run journaled by hand: two tasks of 2 s and 3 s started together on a paused clock.
 ///
+/// Besides this crate, the example uses `tokio` (in your own crate: `tokio = { version = "1",
+/// features = ["macros", "rt", "time", "test-util"] }`; `test-util` is for the paused clock):
+///
 /// ```
 /// use std::time::Duration;
 /// use concurrency_lab::coro::{Flavor, Journal, RunReport, Step};
