@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Group, Report, check_count};
+use super::{Group, QuickSource, Report, check_count};
 use crate::Result;
 
 /// Settings of a quick run (`BENCH_QUICK=1` or [`Bench::quick`]): caps, not replacements, so a
@@ -50,7 +50,7 @@ pub struct Bench {
     repeat: usize,
     sample_time: Duration,
     number: Option<u64>,
-    quick: bool,
+    quick: Option<QuickSource>,
 }
 
 impl Bench {
@@ -73,7 +73,8 @@ impl Bench {
             repeat: 30,
             sample_time: Duration::from_millis(10),
             number: None,
-            quick: quick_from_env(std::env::var_os("BENCH_QUICK")),
+            quick: quick_from_env(std::env::var_os("BENCH_QUICK"))
+                .then_some(QuickSource::Environment),
         }
     }
 
@@ -156,19 +157,20 @@ impl Bench {
         self
     }
 
-    /// Quick mode on or off, overriding `BENCH_QUICK` (see [`Bench`]).
+    /// Quick mode on or off, overriding `BENCH_QUICK` (see [`Bench`]). The report's quick-mode
+    /// warning then says it was set in code ([`QuickSource::Code`]).
     ///
     /// # Examples
     ///
     /// ```
-    /// use concurrency_lab::bench::Bench;
+    /// use concurrency_lab::bench::{Bench, QuickSource};
     ///
     /// let report = Bench::new("x").quick(true).run(|| ())?;
-    /// assert!(report.quick);
+    /// assert_eq!(report.quick, Some(QuickSource::Code));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn quick(mut self, quick: bool) -> Self {
-        self.quick = quick;
+        self.quick = quick.then_some(QuickSource::Code);
         self
     }
 
@@ -248,7 +250,7 @@ impl Bench {
             number: self.number,
             quick: self.quick,
         };
-        Ok(if self.quick {
+        Ok(if self.quick.is_some() {
             Plan {
                 warm_up: plan.warm_up.min(QUICK_WARM_UP),
                 repeat: plan.repeat.min(QUICK_REPEAT),
@@ -269,7 +271,7 @@ pub(super) struct Plan {
     pub(super) sample_time: Duration,
     /// Fixed calls per sample, or `None` to calibrate.
     pub(super) number: Option<u64>,
-    pub(super) quick: bool,
+    pub(super) quick: Option<QuickSource>,
 }
 
 /// The one report of a one-benchmark group.
@@ -322,7 +324,7 @@ mod tests {
         assert_eq!(report.stats.count, QUICK_REPEAT);
         assert_eq!(report.samples_ns.len(), QUICK_REPEAT);
         assert_eq!(calls, 7 * QUICK_REPEAT as u64, "no warm-up, no calibration");
-        assert!(report.quick);
+        assert_eq!(report.quick, Some(QuickSource::Code));
     }
 
     #[test]
@@ -340,9 +342,11 @@ mod tests {
         let on = |v: Option<&str>| quick_from_env(v.map(Into::into));
         assert!(on(Some("1")) && on(Some("yes")));
         assert!(!on(None) && !on(Some("")) && !on(Some("0")));
-        assert!(
-            !Bench::new("x").quick(false).quick,
+        assert_eq!(
+            Bench::new("x").quick(false).quick,
+            None,
             "the builder overrides the variable"
         );
+        assert_eq!(Bench::new("x").quick(true).quick, Some(QuickSource::Code));
     }
 }

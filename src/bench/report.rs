@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::Stats;
+use super::{QuickSource, Stats};
 use crate::timing::ClockProbe;
 use crate::{Error, Result};
 
@@ -52,8 +52,9 @@ pub struct Report {
     /// What one call of an empty closure costs in the timed loop: the harness's own share of
     /// every per-call figure. Not subtracted.
     pub empty_loop_ns: f64,
-    /// Whether the run was in quick mode (few, short samples: rough figures).
-    pub quick: bool,
+    /// Whether the run was in quick mode (few, short samples: rough figures), and who asked for
+    /// it; `None` for a normal run.
+    pub quick: Option<QuickSource>,
 }
 
 impl Report {
@@ -67,7 +68,8 @@ impl Report {
     /// use concurrency_lab::bench::Bench;
     ///
     /// let report = Bench::new("nothing").quick(true).run(|| ())?;
-    /// assert!(report.warnings().iter().any(|w| w.contains("empty loop")));
+    /// let warnings = report.warnings();
+    /// assert!(warnings.iter().any(|w| w.starts_with("quick mode (set in code")), "{warnings:?}");
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     #[must_use]
@@ -102,8 +104,10 @@ impl Report {
                 ));
             }
         }
-        if self.quick {
-            warnings.push("quick mode (BENCH_QUICK): few, short samples; rough figures".into());
+        if let Some(source) = self.quick {
+            warnings.push(format!(
+                "quick mode ({source}): few, short samples; rough figures"
+            ));
         }
         warnings
     }
