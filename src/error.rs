@@ -52,7 +52,10 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in this crate, as a value.
 ///
-/// The enum is `#[non_exhaustive]`: later chapters add variants without breaking your `match`.
+/// The enum and each of its struct variants are `#[non_exhaustive]`: later versions add variants,
+/// and fields to a variant, without breaking your `match` — which therefore needs a `_` arm, and
+/// `..` in each struct pattern (see [the module's notes](self)). Outside the crate, build one
+/// with [`Error::invalid_input`] or [`Error::io`].
 ///
 /// # Examples
 ///

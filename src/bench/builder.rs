@@ -42,6 +42,16 @@ const QUICK_SAMPLE_TIME: Duration = Duration::from_millis(1);
 /// println!("{report}");
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
+///
+/// A `Bench` that is built and never run measures nothing, so the compiler warns about it
+/// (`#[must_use]`; here the warning is made an error):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// use concurrency_lab::bench::Bench;
+///
+/// Bench::new("forgotten").quick(true); // error: unused `Bench` that must be used
+/// ```
 #[must_use = "a Bench measures nothing until you call `.run(...)` on it"]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bench {
