@@ -19,7 +19,7 @@ fn a_panicking_task_is_an_error_and_the_pool_goes_on() {
         .apply(|| -> u32 { panic!("task {} failed", 7) }, ())
         .unwrap_err();
     assert!(
-        matches!(&err, Error::TaskPanicked { message } if message == "task 7 failed"),
+        matches!(&err, Error::TaskPanicked { message, .. } if message == "task 7 failed"),
         "{err}"
     );
     assert_eq!(pool.apply(|a: u32, b: u32| a + b, (40, 2)).unwrap(), 42);
@@ -39,7 +39,7 @@ fn a_map_reports_its_first_failing_item_and_the_pool_goes_on() {
         .get_timeout(BOUND)
         .unwrap_err();
     assert!(
-        matches!(&err, Error::TaskPanicked { message } if message == "item 5"),
+        matches!(&err, Error::TaskPanicked { message, .. } if message == "item 5"),
         "{err}"
     );
     assert_eq!(pool.map(|n: u32| n * 2, 0..5).unwrap(), [0, 2, 4, 6, 8]);
@@ -338,7 +338,7 @@ fn imap_keeps_going_after_a_failed_item() {
         .imap(|n: u32| if n == 2 { panic!("two") } else { n }, 0..5)
         .collect();
     assert_eq!(outcomes.len(), 5);
-    assert!(matches!(&outcomes[2], Err(Error::TaskPanicked { message }) if message == "two"));
+    assert!(matches!(&outcomes[2], Err(Error::TaskPanicked { message, .. }) if message == "two"));
     let fine: Vec<u32> = outcomes.into_iter().filter_map(Result::ok).collect();
     assert_eq!(fine, [0, 1, 3, 4]);
 }
