@@ -72,10 +72,17 @@ fn address_at(offset: u64) -> Option<usize> {
 
 /// Checks, at compile time, that `F` is zero-sized: a process task may not capture anything,
 /// because a capture's value would exist only in the parent's memory.
+///
+/// Rust cannot say "captures nothing" in a trait bound: a closure that captures only `Copy`
+/// values (or a `fn` pointer, which is a value) satisfies every bound a task has. So the check
+/// is a constant, evaluated when the task's entry point is built (`cargo build`, not
+/// `cargo check`), and made once per task, here, so the error reads once.
 const fn assert_zero_sized<F>() {
     assert!(
         size_of::<F>() == 0,
-        "a process-pool task must be a plain function or a closure that captures nothing"
+        "a ProcessPool task must not capture anything: its worker process cannot see this \
+         process's values. Use a `fn` item or a closure that captures nothing, and pass the \
+         values as the task's arguments (a `fn` pointer is a value too: pass the `fn` item)"
     );
 }
 
@@ -124,7 +131,9 @@ pub(crate) unsafe fn init_entry_at(offset: u64) -> Option<InitEntry> {
 
 /// A value of the zero-sized task type `F`.
 fn conjure<F: Copy>() -> F {
-    const { assert_zero_sized::<F>() };
+    // Checked at compile time where the entry point is made (`chunk_entry`); a second constant
+    // check here would only repeat that error.
+    assert_eq!(size_of::<F>(), 0, "process tasks are zero-sized");
     // SAFETY: `F` is zero-sized, so reading it touches no memory, and `Copy`, so it has no
     // drop glue; it is inhabited, because the parent held a value of it to send this task.
     unsafe { std::ptr::NonNull::<F>::dangling().as_ptr().read() }
