@@ -5,6 +5,7 @@ mod entry;
 mod image;
 mod job;
 mod patient;
+mod serde_text;
 mod spawn;
 mod wire;
 mod worker;

@@ -22,6 +22,8 @@ use std::io::{self, Read, Write};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::serde_text::serialize_error_text;
+
 /// The first bytes of every handshake: a stream that starts otherwise is not from a pool.
 pub(crate) const MAGIC: [u8; 8] = *b"CLABPOOL";
 /// Bumped whenever the frames change meaning.
@@ -182,7 +184,10 @@ pub(crate) fn append_within<T: Serialize + ?Sized>(
         out.truncate(mark);
         match over {
             Some(size) => EncodeError::TooLarge { size },
-            None => EncodeError::Serde(e.to_string()),
+            // postcard keeps only the kind of a custom error; find its text.
+            None => {
+                EncodeError::Serde(serialize_error_text(value).unwrap_or_else(|| e.to_string()))
+            }
         }
     })
 }
