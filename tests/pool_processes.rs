@@ -16,7 +16,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use concurrency_lab::Error;
-use concurrency_lab::pool::{self, MapOptions, ProcessPool, ThreadPool};
+use concurrency_lab::pool::{self, MapOptions, ProcessPool, ThreadPool, WorkerExit};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize, Serializer};
@@ -492,8 +492,14 @@ fn a_worker_killed_mid_task_is_reported_and_replaced() -> Outcome {
     kill(Pid::from_raw(pid as i32), Signal::SIGKILL).map_err(|e| e.to_string())?;
     let err = doomed.get_timeout(BOUND).unwrap_err();
     ensure(
-        matches!(&err, Error::WorkerDied { pid: p, status } if *p == pid && status.contains("SIGKILL")),
-        || format!("expected WorkerDied for {pid} by SIGKILL, got {err}"),
+        matches!(&err, Error::WorkerDied { pid: p, exit, .. }
+            if *p == pid && *exit == WorkerExit::Signal(9) && exit.signal_name() == Some("SIGKILL")),
+        || format!("expected WorkerDied for {pid} by signal 9, got {err}"),
+    )?;
+    ensure(
+        err.to_string()
+            .ends_with(": was killed by signal 9 (SIGKILL)"),
+        || format!("the message should say how the worker died: {err}"),
     )?;
     let results = pool
         .map_async_with(square, 0..1000, MapOptions::new().chunksize(1))
@@ -620,16 +626,35 @@ fn unserialisable_arguments_and_results_are_errors() -> Outcome {
     // The error names the type and carries the text its `Serialize` impl gave.
     let err = pool.apply(takes_unsendable, (Unsendable(1),)).unwrap_err();
     ensure(
-        matches!(&err, Error::Serialization { what: "arguments", .. })
-            && err.to_string().contains("Unsendable")
-            && err.to_string().contains("an Unsendable never leaves its process"),
+        matches!(
+            &err,
+            Error::Serialization {
+                what: "arguments",
+                type_name: "(pool_processes::Unsendable,)",
+                message,
+                ..
+            } if message == "an Unsendable never leaves its process"
+        ),
         || format!("argument: {err}"),
     )?;
     let err = pool.apply(makes_unsendable, (2,)).unwrap_err();
     ensure(
-        matches!(&err, Error::Serialization { what: "result", .. })
-            && err.to_string().contains("an Unsendable never leaves its process"),
+        matches!(
+            &err,
+            Error::Serialization {
+                what: "result",
+                type_name: "pool_processes::Unsendable",
+                message,
+                ..
+            } if message == "an Unsendable never leaves its process"
+        ),
         || format!("result: {err}"),
+    )?;
+    ensure(
+        err.to_string().starts_with(
+            "could not serialise the task's result, of type `pool_processes::Unsendable`",
+        ),
+        || format!("the message should name the type: {err}"),
     )?;
     ensure(
         pool.apply(square, (12,)).map_err(|e| e.to_string())? == 144,
@@ -664,7 +689,7 @@ fn an_initializer_that_panics_fails_the_build() -> Outcome {
         .initializer(broken_initializer)
         .build();
     ensure(
-        matches!(&built, Err(Error::InitializerPanicked { message }) if message == "no database here"),
+        matches!(&built, Err(Error::InitializerPanicked { message, .. }) if message == "no database here"),
         || format!("{built:?}"),
     )
 }
@@ -862,13 +887,13 @@ fn a_panicking_serde_impl_fails_its_task_not_the_pool() -> Outcome {
         fine.map_err(|e| e.to_string())?.get_timeout(BOUND),
     );
     ensure(
-        matches!(&sent, Err(Error::Serialization { what: "arguments", message, .. })
-            if message.contains("PanicsWhenSent cannot be sent") && message.contains("PanicsWhenSent")),
+        matches!(&sent, Err(Error::Serialization { what: "arguments", type_name, message, .. })
+            if message.contains("PanicsWhenSent cannot be sent") && type_name.contains("PanicsWhenSent")),
         || format!("argument: {sent:?}"),
     )?;
     ensure(
-        matches!(&received, Err(Error::Serialization { what: "result", message, .. })
-            if message.contains("panicked") && message.contains("PanicsWhenReceived")),
+        matches!(&received, Err(Error::Serialization { what: "result", type_name, message, .. })
+            if message.contains("PanicsWhenReceived cannot be received") && type_name.contains("PanicsWhenReceived")),
         || format!("result: {received:?}"),
     )?;
     ensure(matches!(fine, Ok(49)), || format!("after: {fine:?}"))?;
@@ -1053,8 +1078,8 @@ fn a_type_that_does_not_round_trip_is_an_error_not_a_wrong_value() -> Outcome {
         .map_err(|e| e.to_string())?
         .get_timeout(BOUND);
     ensure(
-        matches!(&got, Err(Error::Serialization { what: "arguments", message, .. })
-            if message.contains("Sparse") && message.contains("skip_serializing_if")),
+        matches!(&got, Err(Error::Serialization { what: "arguments", type_name, message, .. })
+            if type_name.contains("Sparse") && message.contains("skip_serializing_if")),
         || format!("got {got:?}"),
     )?;
     let whole = pool

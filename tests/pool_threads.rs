@@ -51,7 +51,9 @@ fn a_panicking_callback_neither_kills_nor_hangs_the_pool() {
     let boom = Callbacks::new().on_success(|_: &u32| panic!("callback exploded"));
     let result = pool.apply_async_with(|| 1_u32, (), boom).unwrap();
     let err = result.get_timeout(BOUND).unwrap_err();
-    assert!(matches!(&err, Error::CallbackPanicked { message } if message == "callback exploded"));
+    assert!(
+        matches!(&err, Error::CallbackPanicked { message, .. } if message == "callback exploded")
+    );
 
     let boom_on_error = Callbacks::new().on_error(|_| panic!("error callback exploded"));
     let failing = pool
@@ -100,7 +102,7 @@ fn get_timeout_gives_up_and_the_result_still_arrives() {
     assert_eq!(blocked.successful(), None);
     let again = pool.apply_async(|| 9, ()).unwrap();
     let err = again.get_timeout(Duration::from_millis(20)).unwrap_err();
-    assert!(matches!(err, Error::Timeout { waited } if waited == Duration::from_millis(20)));
+    assert!(matches!(err, Error::Timeout { waited, .. } if waited == Duration::from_millis(20)));
     release.send(()).unwrap();
     assert!(
         blocked.get_timeout(BOUND).unwrap(),
@@ -119,14 +121,20 @@ fn a_closed_pool_refuses_work_but_finishes_what_it_has() {
     pool.close(); // twice is fine
     assert!(matches!(
         pool.apply(|| 1, ()),
-        Err(Error::PoolClosed { action: "apply" })
+        Err(Error::PoolClosed {
+            action: "apply",
+            ..
+        })
     ));
     assert!(matches!(
         pool.map(|n: u8| n, [1]),
-        Err(Error::PoolClosed { action: "map" })
+        Err(Error::PoolClosed { action: "map", .. })
     ));
     let first = pool.imap(|n: u8| n, [1]).next().unwrap();
-    assert!(matches!(first, Err(Error::PoolClosed { action: "imap" })));
+    assert!(matches!(
+        first,
+        Err(Error::PoolClosed { action: "imap", .. })
+    ));
     pool.join_timeout(BOUND).unwrap();
     let total: u64 = queued
         .into_iter()
@@ -275,7 +283,9 @@ fn an_initializer_that_panics_at_start_fails_the_build() {
         .workers(3)
         .initializer(|| panic!("no config"))
         .build();
-    assert!(matches!(built, Err(Error::InitializerPanicked { message }) if message == "no config"));
+    assert!(
+        matches!(built, Err(Error::InitializerPanicked { message, .. }) if message == "no config")
+    );
 }
 
 #[test]

@@ -187,6 +187,6 @@ fn same(got: &[usize], expected: &[usize]) -> Check {
     }
 }
 
-fn text(err: Error) -> String {
+fn text(err: impl std::fmt::Display) -> String {
     err.to_string()
 }

@@ -10,8 +10,6 @@
 //! needs no address: process tasks are zero-sized (a `fn` item or a closure that captures
 //! nothing), so its type alone says which code to run, and the worker can make the value up.
 
-use std::any::type_name;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -158,12 +156,11 @@ where
     for index in 0..count {
         let decoded = catch(|| wire::take_item::<Args>(rest)).map_err(|panic| {
             format!(
-                "the Deserialize impl of {} panicked: {}",
-                type_name::<Args>(),
+                "its Deserialize impl panicked: {}",
                 panic.message_with_location()
             )
         })?;
-        let (args, tail) = decoded.map_err(|e| item_error::<Args>(e, index))?;
+        let (args, tail) = decoded.map_err(|e| item_error(e, index))?;
         rest = tail;
         let limit = MAX_FRAME.saturating_sub(ROOM_PER_OUTCOME * (count - index));
         match catch(|| task.call_with(args)) {
@@ -199,22 +196,21 @@ fn append_result<R: Serialize>(value: &R, out: &mut Vec<u8>, limit: usize) {
         }
         EncodeError::Serde(message) => {
             out.push(UNSERIALISABLE);
-            let message = format!("{}: {message}", type_name::<R>());
             wire::append_item(&message, out, usize::MAX)
         }
     };
     appended.expect("a number or a message always encodes");
 }
 
-/// The message for argument `index` that did not decode.
-pub(crate) fn item_error<T>(error: ItemError, index: usize) -> String {
+/// The message for item `index` of a chunk, which did not decode.
+pub(crate) fn item_error(error: ItemError, index: usize) -> String {
     match error {
         ItemError::Truncated => format!("the chunk ends inside item {index}"),
         ItemError::Undecodable(why) => format!(
-            "item {index} does not decode as {}: {why}. Process tasks carry values in postcard, \
-             which is not self-describing: serde attributes such as `skip_serializing_if`, \
-             `untagged`, `flatten` or `skip_deserializing` do not round-trip",
-            type_name::<T>()
+            "item {index} does not decode as its type: {why}. Process tasks carry values in \
+             postcard, which is not self-describing: serde attributes such as \
+             `skip_serializing_if`, `untagged`, `flatten` or `skip_deserializing` do not \
+             round-trip"
         ),
     }
 }

@@ -45,7 +45,7 @@ pub(crate) struct TypedChunk<Args, R> {
 /// Why a chunk could not be sent; makes the same error for each of its items.
 enum Unsendable {
     Entry(String),
-    Serde(String),
+    Serde(&'static str, String),
     TooLarge(u64),
 }
 
@@ -55,8 +55,9 @@ impl Unsendable {
             Unsendable::Entry(reason) => Error::WorkerStart {
                 reason: reason.clone(),
             },
-            Unsendable::Serde(message) => Error::Serialization {
+            Unsendable::Serde(type_name, message) => Error::Serialization {
                 what: "arguments",
+                type_name,
                 message: message.clone(),
             },
             Unsendable::TooLarge(size) => Error::TooLarge {
@@ -89,15 +90,16 @@ where
         match encoded {
             Ok(Ok(())) => Ok(()),
             Ok(Err(EncodeError::TooLarge { size })) => Err(Unsendable::TooLarge(size)),
-            Ok(Err(EncodeError::Serde(message))) => Err(Unsendable::Serde(format!(
-                "{}: {message}",
-                type_name::<Args>()
-            ))),
-            Err(panic) => Err(Unsendable::Serde(format!(
-                "the Serialize impl of {} panicked: {}",
+            Ok(Err(EncodeError::Serde(message))) => {
+                Err(Unsendable::Serde(type_name::<Args>(), message))
+            }
+            Err(panic) => Err(Unsendable::Serde(
                 type_name::<Args>(),
-                panic.message_with_location()
-            ))),
+                format!(
+                    "its Serialize impl panicked: {}",
+                    panic.message_with_location()
+                ),
+            )),
         }
     }
 
@@ -146,6 +148,7 @@ where
                 let message = String::from_utf8_lossy(message).into_owned();
                 sink.fail_rest(|| Error::Serialization {
                     what: "arguments",
+                    type_name: type_name::<Args>(),
                     message: message.clone(),
                 });
             }
@@ -180,16 +183,17 @@ fn decode_outcome<R: DeserializeOwned>(bytes: &[u8]) -> Result<(crate::Result<R>
         OK => catch(|| wire::decode_exact::<R>(item))
             .map_err(|panic| Error::Serialization {
                 what: "result",
+                type_name: type_name::<R>(),
                 message: format!(
-                    "the Deserialize impl of {} panicked: {}",
-                    type_name::<R>(),
+                    "its Deserialize impl panicked: {}",
                     panic.message_with_location()
                 ),
             })
             .and_then(|decoded| {
                 decoded.map_err(|e| Error::Serialization {
                     what: "result",
-                    message: item_error::<R>(e, 0).replacen("item 0", "the result", 1),
+                    type_name: type_name::<R>(),
+                    message: item_error(e, 0).replacen("item 0", "the result", 1),
                 })
             }),
         PANICKED => {
@@ -202,6 +206,7 @@ fn decode_outcome<R: DeserializeOwned>(bytes: &[u8]) -> Result<(crate::Result<R>
         }
         UNSERIALISABLE => Err(Error::Serialization {
             what: "result",
+            type_name: type_name::<R>(),
             message: wire::decode_exact(item).map_err(broken)?,
         }),
         TOO_LARGE => Err(Error::TooLarge {

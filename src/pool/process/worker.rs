@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::panic::catch_unwind;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::libc;
@@ -14,7 +13,7 @@ use super::wire::{
     self, BAD_ARGUMENTS, EXIT, ExecutableId, Hello, MAGIC, MAX_FRAME, MAX_HELLO, MAX_READY,
     OUTCOMES, PROTOCOL, RUN, Ready,
 };
-use crate::panic_message::panic_message;
+use crate::panic_message::catch;
 
 /// The environment variable through which a pool tells its worker
 /// `<socket fd>:<token>:<pool's pid>:<stdout fd or ->`.
@@ -97,8 +96,9 @@ fn serve(spec: &str) -> Result<i32, Refusal> {
         None => Ok(()),
         // SAFETY: the handshake proved the parent runs this same executable.
         Some(offset) => match unsafe { init_entry_at(offset) } {
-            Some(init) => catch_unwind(init).map_err(|payload| {
-                let mut message = panic_message(payload.as_ref());
+            // Caught quietly: the message travels to the pool in `InitializerPanicked`.
+            Some(init) => catch(init).map_err(|panic| {
+                let mut message = panic.message;
                 cut_to(&mut message, MAX_READY / 2);
                 message
             }),
