@@ -232,6 +232,29 @@ impl Serialize for Unsendable {
     }
 }
 
+/// A value whose `Deserialize` refuses odd numbers, with a message of its own.
+#[derive(Debug, Serialize)]
+struct Even(u8);
+
+impl<'de> Deserialize<'de> for Even {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u8::deserialize(d)?;
+        if n % 2 == 0 {
+            Ok(Even(n))
+        } else {
+            Err(serde::de::Error::custom(format!("{n} is odd")))
+        }
+    }
+}
+
+fn half(even: Even) -> u8 {
+    even.0 / 2
+}
+
+fn as_even(n: u8) -> Even {
+    Even(n)
+}
+
 fn takes_unsendable(value: Unsendable) -> u8 {
     value.0
 }
@@ -656,6 +679,21 @@ fn unserialisable_arguments_and_results_are_errors() -> Outcome {
         ),
         || format!("the message should name the type: {err}"),
     )?;
+    // And the text a `Deserialize` impl gives, in the worker (arguments) or here (result).
+    let err = pool.apply(half, (Even(3),)).unwrap_err();
+    ensure(
+        matches!(&err, Error::Serialization { what: "arguments", message, .. } if message == "3 is odd"),
+        || format!("argument refused: {err}"),
+    )?;
+    let err = pool.apply(as_even, (5,)).unwrap_err();
+    ensure(
+        matches!(&err, Error::Serialization { what: "result", message, .. } if message == "5 is odd"),
+        || format!("result refused: {err}"),
+    )?;
+    ensure(
+        pool.apply(half, (Even(8),)).map_err(|e| e.to_string())? == 4,
+        || "an even argument".into(),
+    )?;
     ensure(
         pool.apply(square, (12,)).map_err(|e| e.to_string())? == 144,
         || "after".into(),
@@ -1017,7 +1055,10 @@ fn a_task_panic_carries_its_location_and_is_not_printed() -> Outcome {
     let stderr = String::from_utf8_lossy(&output.stderr);
     // Both backends: the process pool's error first, then the thread pool's.
     ensure(
-        stdout.matches("task panicked at tests/pool_processes.rs:").count() == 2
+        stdout
+            .matches("task panicked at tests/pool_processes.rs:")
+            .count()
+            == 2
             && stdout.matches(": three is not allowed").count() == 2
             && stdout.matches("the task's backtrace:").count() == 2
             && stdout.contains("fail_on_three"),

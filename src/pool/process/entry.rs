@@ -206,6 +206,7 @@ fn append_result<R: Serialize>(value: &R, out: &mut Vec<u8>, limit: usize) {
 pub(crate) fn item_error(error: ItemError, index: usize) -> String {
     match error {
         ItemError::Truncated => format!("the chunk ends inside item {index}"),
+        ItemError::Refused(text) => text,
         ItemError::Undecodable(why) => format!(
             "item {index} does not decode as its type: {why}. Process tasks carry values in \
              postcard, which is not self-describing: serde attributes such as \

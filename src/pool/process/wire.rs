@@ -22,7 +22,7 @@ use std::io::{self, Read, Write};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::serde_text::serialize_error_text;
+use super::serde_text::{deserialize_error_text, serialize_error_text};
 
 /// The first bytes of every handshake: a stream that starts otherwise is not from a pool.
 pub(crate) const MAGIC: [u8; 8] = *b"CLABPOOL";
@@ -218,6 +218,8 @@ pub(crate) enum ItemError {
     Truncated,
     /// The item's bytes are there, but the type does not decode from exactly them.
     Undecodable(String),
+    /// The type's `Deserialize` impl refused the value, with this message of its own.
+    Refused(String),
 }
 
 /// Splits one item off the front of `bytes` and decodes it (see [`decode_exact`]).
@@ -237,10 +239,14 @@ pub(crate) fn decode_exact<T: DeserializeOwned>(item: &[u8]) -> Result<T, ItemEr
             item.len() - unused.len(),
             item.len()
         ))),
-        Err(e) => Err(ItemError::Undecodable(format!(
-            "{e} (its {} bytes do not decode as this type)",
-            item.len()
-        ))),
+        // postcard keeps only the kind of a custom error; find the impl's own text.
+        Err(e) => Err(match deserialize_error_text::<T>(item) {
+            Some(text) => ItemError::Refused(text),
+            None => ItemError::Undecodable(format!(
+                "{e} (its {} bytes do not decode as this type)",
+                item.len()
+            )),
+        }),
     }
 }
 
