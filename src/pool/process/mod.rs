@@ -159,7 +159,9 @@ pub fn init() {
 /// running the test binary again, asking it (through its arguments) for the one test named
 /// `__concurrency_lab_pool_worker`. This macro defines that test: it calls
 /// [`pool::init()`](crate::pool::init), which turns the run into a worker. Run normally, the
-/// test does nothing and passes.
+/// test does nothing and passes. What the harness of a worker run prints before the test
+/// starts ("running 1 test") is silenced, so `cargo test` shows only your tests' output and
+/// what tasks print.
 ///
 /// Alternatively, declare the test target with `harness = false` and call
 /// `concurrency_lab::pool::init()` first in its `main`, as an ordinary program does.
