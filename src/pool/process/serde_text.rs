@@ -13,9 +13,9 @@
 use std::cell::RefCell;
 use std::fmt::{self, Display};
 
+use serde::Serialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, Visitor};
 use serde::ser::{self, Serializer};
-use serde::Serialize;
 
 /// The message `value`'s `Serialize` impl fails with, if it fails.
 pub(crate) fn serialize_error_text<T: Serialize + ?Sized>(value: &T) -> Option<String> {
@@ -230,9 +230,15 @@ impl de::Error for Captured {
     }
 }
 
-/// Hands an error of one serde error type over to another, message and all.
+/// Hands an error out of the wrapping, to the deserializer's own error type.
 fn pass<E: de::Error>(error: impl Display) -> E {
     E::custom(error)
+}
+
+/// Takes the wrapped deserializer's own error in, without counting it as the impl's message:
+/// postcard's words about the bytes ("Hit the end of buffer") are not what we look for.
+fn inner(error: impl Display) -> Captured {
+    Captured(error.to_string())
 }
 
 /// A deserializer that forwards to `D`, wrapping every visitor, seed and access on the way.
@@ -241,7 +247,7 @@ struct Capturing<D>(D);
 macro_rules! forward_deserialize {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {
         $(fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Captured> {
-            self.0.$method($($arg,)* Wrap(visitor)).map_err(pass)
+            self.0.$method($($arg,)* Wrap(visitor)).map_err(inner)
         })*
     };
 }
@@ -376,7 +382,7 @@ impl<'de, A: de::SeqAccess<'de>> de::SeqAccess<'de> for Capturing<A> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Captured> {
-        self.0.next_element_seed(Seed(seed)).map_err(pass)
+        self.0.next_element_seed(Seed(seed)).map_err(inner)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -391,11 +397,11 @@ impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for Capturing<A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Captured> {
-        self.0.next_key_seed(Seed(seed)).map_err(pass)
+        self.0.next_key_seed(Seed(seed)).map_err(inner)
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Captured> {
-        self.0.next_value_seed(Seed(seed)).map_err(pass)
+        self.0.next_value_seed(Seed(seed)).map_err(inner)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -411,7 +417,7 @@ impl<'de, A: de::EnumAccess<'de>> de::EnumAccess<'de> for Capturing<A> {
         self,
         seed: T,
     ) -> Result<(T::Value, Self::Variant), Captured> {
-        let (value, variant) = self.0.variant_seed(Seed(seed)).map_err(pass::<Captured>)?;
+        let (value, variant) = self.0.variant_seed(Seed(seed)).map_err(inner)?;
         Ok((value, Capturing(variant)))
     }
 }
@@ -420,15 +426,15 @@ impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for Capturing<A> {
     type Error = Captured;
 
     fn unit_variant(self) -> Result<(), Captured> {
-        self.0.unit_variant().map_err(pass)
+        self.0.unit_variant().map_err(inner)
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Captured> {
-        self.0.newtype_variant_seed(Seed(seed)).map_err(pass)
+        self.0.newtype_variant_seed(Seed(seed)).map_err(inner)
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Captured> {
-        self.0.tuple_variant(len, Wrap(visitor)).map_err(pass)
+        self.0.tuple_variant(len, Wrap(visitor)).map_err(inner)
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -436,7 +442,7 @@ impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for Capturing<A> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Captured> {
-        self.0.struct_variant(fields, Wrap(visitor)).map_err(pass)
+        self.0.struct_variant(fields, Wrap(visitor)).map_err(inner)
     }
 }
 
@@ -493,6 +499,8 @@ mod tests {
         let fine = postcard::to_stdvec(&(2_u8,)).unwrap();
         assert_eq!(deserialize_error_text::<(Even,)>(&fine), None);
         assert_eq!(postcard::from_bytes::<(Even,)>(&fine).unwrap().0.0, 2);
+        // postcard's own complaint about the bytes is not a message of the type's.
+        assert_eq!(deserialize_error_text::<(u8, u8)>(&[1]), None);
     }
 
     struct Refuses;
