@@ -96,11 +96,23 @@ pub enum Error {
 
     // ----- pool -----
     /// A task panicked; the message is the panic's payload. The pool goes on.
-    #[error("task panicked: {message}")]
+    ///
+    /// Like Python's remote traceback, the error carries where the task panicked and, when
+    /// `RUST_BACKTRACE` is set, the backtrace (taken in the worker, thread or process). The
+    /// pool does not print such a panic: it is all in this error.
+    #[error(
+        "task panicked{}: {message}{}",
+        .location.as_ref().map(|l| format!(" at {l}")).unwrap_or_default(),
+        .backtrace.as_ref().map(|b| format!("\nthe task's backtrace:\n{b}")).unwrap_or_default()
+    )]
     #[non_exhaustive]
     TaskPanicked {
         /// The panic message (`panic!("...")`'s text), or a note that it was not text.
         message: String,
+        /// Where the task panicked, `file:line:column`, when the pool's panic hook saw it.
+        location: Option<String>,
+        /// The task's backtrace, only when `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) is set.
+        backtrace: Option<String>,
     },
 
     /// A success or error callback panicked. The pool goes on; the result reports the panic.
@@ -184,6 +196,19 @@ pub enum Error {
         type_name: &'static str,
         /// The serializer's own message, as it gave it.
         message: String,
+    },
+
+    /// An argument or a result is larger than a process pool can carry: a frame between the
+    /// pool and a worker holds at most 1 GiB. Nothing was sent; the worker goes on.
+    #[error("the task's {what} take {size} bytes encoded, over the limit of {limit} bytes")]
+    #[non_exhaustive]
+    TooLarge {
+        /// `"arguments"` or `"result"`.
+        what: &'static str,
+        /// The encoded size, in bytes (at least this much: encoding stops past the limit).
+        size: u64,
+        /// The most one frame may carry, in bytes.
+        limit: u64,
     },
 
     /// A worker process sent something that is not the pool's protocol.

@@ -266,7 +266,7 @@ mod tests {
                 )
                 .unwrap_err();
                 assert!(
-                    matches!(err, Error::TaskPanicked { ref message } if message == "a seven in [7, 7]"),
+                    matches!(err, Error::TaskPanicked { ref message, .. } if message == "a seven in [7, 7]"),
                     "{variant}: {err}"
                 );
             }
