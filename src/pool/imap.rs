@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::iter::Fuse;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use crossbeam::channel::{self, Receiver, Sender};
@@ -12,7 +11,7 @@ use super::backend::{Backend, Runs};
 use super::buffer::Chunk;
 use super::sink::Sink;
 use super::{Pool, Task};
-use crate::panic_message::panic_message;
+use crate::panic_message::catch;
 use crate::{Error, Result};
 
 type Batch<R> = (usize, Vec<Result<R>>);
@@ -182,16 +181,16 @@ where
     fn read_chunk(&mut self) -> Vec<(A,)> {
         let mut chunk = Vec::new();
         while chunk.len() < self.chunksize {
-            match catch_unwind(AssertUnwindSafe(|| self.input.next())) {
+            match catch(|| self.input.next()) {
                 Ok(Some(item)) => chunk.push((item,)),
                 Ok(None) => break,
-                Err(payload) => {
+                Err(panic) => {
                     self.stopped = Some(Error::invalid_input(
                         "imap input item",
                         self.read,
                         format!(
                             "the input iterator panicked instead of producing it: {}",
-                            panic_message(payload.as_ref())
+                            panic.message_with_location()
                         ),
                     ));
                     break;
