@@ -1,11 +1,11 @@
 //! The process backend: workers are re-executions of this program.
 
 mod engine;
-mod entry;
-mod job;
+pub(crate) mod entry;
+pub(crate) mod job;
 mod patient;
 mod spawn;
-mod wire;
+pub(crate) mod wire;
 mod worker;
 
 use std::sync::Arc;
@@ -80,6 +80,8 @@ where
 /// ```
 pub fn init() {
     worker::serve_if_worker();
+    #[cfg(feature = "mpi")]
+    super::mpi::serve_if_worker_rank();
 }
 
 /// Defines the test that a libtest test binary needs to serve as a process-pool worker.
