@@ -5,6 +5,8 @@
 //! cargo run --release --example range_count
 //! cargo run --release --example range_count -- --backend processes
 //! cargo run --release --example range_count -- --rows 1000000 --seed 7 --workers 4
+//! cargo build --release --features mpi --example range_count
+//! mpirun -n 3 target/release/examples/range_count --backend mpi
 //! ```
 
 use std::process::ExitCode;
@@ -21,6 +23,9 @@ enum Backend {
     Threads,
     /// Worker processes running this same program (Python's `multiprocessing.Pool`).
     Processes,
+    /// The other ranks of an MPI job (mpi4py's `MPIPoolExecutor`): build with `--features mpi`
+    /// and start with `mpirun -n 3`.
+    Mpi,
 }
 
 /// Counts, for every row of a random table, the numbers within 4..=8 — sequentially and on a
@@ -38,7 +43,7 @@ struct Args {
     /// Seed of the random table: the same seed gives the same table.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
-    /// Workers in the pool [default: the number of CPUs].
+    /// Workers in the pool [default: the number of CPUs; over MPI, every rank but rank 0].
     #[arg(long)]
     workers: Option<usize>,
     /// Rows given to the one-task-per-row variants (apply, apply_async) [default: all rows on
@@ -68,6 +73,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> concurrency_lab::Result<()> {
+    if args.backend == Backend::Mpi {
+        return run_mpi(args);
+    }
     let workers = args.workers.unwrap_or_else(cpu_count);
     println!("seed {} (--seed to change it)", args.seed);
     let rows = random_rows(args.rows, args.seed);
@@ -77,7 +85,32 @@ fn run(args: &Args) -> concurrency_lab::Result<()> {
             let limit = args.apply_rows.or(Some(PROCESS_APPLY_ROWS));
             compare(&ProcessPool::new(workers)?, &rows, limit)?
         }
+        Backend::Mpi => unreachable!("handled by run_mpi"),
     };
     println!("{report}");
     Ok(())
+}
+
+#[cfg(feature = "mpi")]
+fn run_mpi(args: &Args) -> concurrency_lab::Result<()> {
+    use concurrency_lab::pool::{MpiPool, worker_ranks};
+    // Check the setup before making the table: without mpirun this fails at once, saying so.
+    let pool = MpiPool::new(args.workers.map_or_else(worker_ranks, Ok)?)?;
+    println!("seed {} (--seed to change it)", args.seed);
+    let rows = random_rows(args.rows, args.seed);
+    let limit = args.apply_rows.or(Some(PROCESS_APPLY_ROWS));
+    println!("{}", compare(&pool, &rows, limit)?);
+    Ok(())
+}
+
+#[cfg(not(feature = "mpi"))]
+fn run_mpi(_args: &Args) -> concurrency_lab::Result<()> {
+    Err(concurrency_lab::Error::invalid_input(
+        "backend",
+        "mpi",
+        "this program was built without the MPI backend: build it with `cargo build --release \
+         --features mpi --example range_count` (needs `apt-get install libopenmpi-dev \
+         openmpi-bin libclang-dev`) and run it with `mpirun -n 3 \
+         target/release/examples/range_count --backend mpi`",
+    ))
 }

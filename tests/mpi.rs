@@ -85,6 +85,7 @@ fn launch_all() -> Outcome {
             "api",
         )?;
     }
+    expect_success("exercise 3 agrees with the loop", 3, &shm, "range_count")?;
     expect_success("one rank: no workers, an error", 1, &shm, "one_rank")?;
     a_different_build_is_refused()?;
     a_task_that_kills_its_rank_ends_the_job()?;
@@ -253,6 +254,7 @@ fn play(scenario: &str) -> Outcome {
     match scenario {
         "api" => the_whole_api(),
         "one_rank" => one_rank(),
+        "range_count" => range_count(),
         "other_build" => other_build(),
         "kill_rank" => kill_rank(),
         other => Err(format!("unknown scenario {other:?}")),
@@ -494,6 +496,15 @@ fn the_whole_api() -> Outcome {
     drop(pool);
     println!("rank 0: the whole API works over {all} worker ranks");
     Ok(())
+}
+
+fn range_count() -> Outcome {
+    use concurrency_lab::lab::range_count::{compare, random_rows, sequential};
+    let rows = random_rows(3_000, 31);
+    // `compare` fails with Error::CountsDisagree if any variant counts differently.
+    let report = compare(&MpiPool::all_ranks().map_err(e)?, &rows, Some(500)).map_err(e)?;
+    ensure(report.counts == sequential(&rows), "exercise 3's counts")?;
+    ensure(report.backend == "mpi", "the report names the backend")
 }
 
 fn one_rank() -> Outcome {

@@ -8,8 +8,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::pool::idle::ACTIVE_WAIT;
-
+/// How long a wait probes without sleeping. Longer than the thread and process pools' 50 µs
+/// (`pool::idle`): a round trip to a rank passes through more hands — the caller, the rank's
+/// driver thread, the rank — and on a busy two-core machine a 50 µs window often closed before
+/// the next request came, and the round trip took a millisecond of sleeps instead of 40 µs.
+pub(crate) const ACTIVE_WAIT: Duration = Duration::from_micros(200);
 /// The longest pause between two probes: the most a long task's result waits unseen.
 pub(crate) const LONGEST_SLEEP: Duration = Duration::from_micros(500);
 const FIRST_SLEEP: Duration = Duration::from_micros(10);

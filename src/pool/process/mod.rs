@@ -58,6 +58,9 @@ where
 /// it, the run becomes a worker here, serves tasks until the pool lets it go, and exits
 /// without ever returning.
 ///
+/// Built with the `mpi` feature and started by `mpirun`, it also starts MPI: every rank but
+/// rank 0 becomes a worker of `MpiPool` here (chapter 6).
+///
 /// Call it before anything else, argument parsing included: the pool starts its workers with
 /// arguments of its own (ignored by a program that calls `init` first). In a test binary
 /// built by libtest, put [`pool_worker_test!`](crate::pool_worker_test) in the crate instead,
