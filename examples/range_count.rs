@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::builder::RangedU64ValueParser;
 use clap::{Parser, ValueEnum};
+use concurrency_lab::lab::LabError;
 use concurrency_lab::lab::range_count::{DEFAULT_ROWS, DEFAULT_SEED, compare, random_rows};
 use concurrency_lab::pool::{self, ProcessPool, ThreadPool, cpu_count};
 
@@ -72,7 +73,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> concurrency_lab::Result<()> {
+fn run(args: &Args) -> Result<(), LabError> {
     if args.backend == Backend::Mpi {
         return run_mpi(args);
     }
@@ -92,7 +93,7 @@ fn run(args: &Args) -> concurrency_lab::Result<()> {
 }
 
 #[cfg(feature = "mpi")]
-fn run_mpi(args: &Args) -> concurrency_lab::Result<()> {
+fn run_mpi(args: &Args) -> Result<(), LabError> {
     use concurrency_lab::pool::{MpiPool, worker_ranks};
     // Check the setup before making the table: without mpirun this fails at once, saying so.
     let pool = MpiPool::new(args.workers.map_or_else(worker_ranks, Ok)?)?;
@@ -104,13 +105,13 @@ fn run_mpi(args: &Args) -> concurrency_lab::Result<()> {
 }
 
 #[cfg(not(feature = "mpi"))]
-fn run_mpi(_args: &Args) -> concurrency_lab::Result<()> {
-    Err(concurrency_lab::Error::invalid_input(
+fn run_mpi(_args: &Args) -> Result<(), LabError> {
+    Err(LabError::from(concurrency_lab::Error::invalid_input(
         "backend",
         "mpi",
         "this program was built without the MPI backend: build it with `cargo build --release \
          --features mpi --example range_count` (needs `apt-get install libopenmpi-dev \
          openmpi-bin libclang-dev`) and run it with `mpirun -n 3 \
          target/release/examples/range_count --backend mpi`",
-    ))
+    )))
 }

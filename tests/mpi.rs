@@ -501,8 +501,9 @@ fn the_whole_api() -> Outcome {
 fn range_count() -> Outcome {
     use concurrency_lab::lab::range_count::{compare, random_rows, sequential};
     let rows = random_rows(3_000, 31);
-    // `compare` fails with Error::CountsDisagree if any variant counts differently.
-    let report = compare(&MpiPool::all_ranks().map_err(e)?, &rows, Some(500)).map_err(e)?;
+    // `compare` fails with LabError::CountsDisagree if any variant counts differently.
+    let pool = MpiPool::all_ranks().map_err(e)?;
+    let report = compare(&pool, &rows, Some(500)).map_err(|err| err.to_string())?;
     ensure(report.counts == sequential(&rows), "exercise 3's counts")?;
     ensure(report.backend == "mpi", "the report names the backend")
 }

@@ -6,6 +6,7 @@ mod buffer;
 mod builder;
 mod callbacks;
 mod chunk;
+mod exit;
 mod idle;
 mod imap;
 #[cfg(feature = "mpi")]
@@ -23,6 +24,7 @@ pub use api::Pool;
 pub use backend::{Backend, Processes, Runs, Threads};
 pub use builder::PoolBuilder;
 pub use callbacks::Callbacks;
+pub use exit::WorkerExit;
 pub use imap::IMap;
 #[cfg(feature = "mpi")]
 pub use mpi::{Mpi, worker_ranks};

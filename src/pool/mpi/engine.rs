@@ -171,8 +171,10 @@ fn serve(shared: &Shared, rank: i32) -> bool {
     while let Some(mut job) = shared.queue.next() {
         request.clear();
         if let Err(message) = job.encode(&mut request) {
+            let type_name = job.arguments_type();
             job.fail(&|| Error::Serialization {
                 what: "arguments",
+                type_name,
                 message: message.clone(),
             });
             continue;
