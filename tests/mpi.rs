@@ -204,9 +204,20 @@ fn mpirun(
     let out = match rx.recv_timeout(MPIRUN_BOUND) {
         Ok(out) => out.map_err(|e| e.to_string())?,
         Err(_) => {
+            // Where each process waits, for the failure message, before they are killed.
+            let states: Vec<String> = processes_marked(&run_id)
+                .into_iter()
+                .map(|pid| {
+                    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan"));
+                    let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                    let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+                    format!("{pid} waiting in {:?}: {cmd}", wchan.unwrap_or_default())
+                })
+                .collect();
             let _ = kill(Pid::from_raw(-group.as_raw()), Signal::SIGKILL);
             return Err(format!(
-                "mpirun ({scenario}) still ran after {MPIRUN_BOUND:?}: killed"
+                "mpirun ({scenario}) still ran after {MPIRUN_BOUND:?}: killed; its processes \
+                 were {states:#?}"
             ));
         }
     };
@@ -298,6 +309,14 @@ fn rank_of_worker() -> i32 {
         .unwrap_or(-1)
 }
 
+/// What a task gets when it tries to start a pool of its own on a worker rank.
+fn nested_pool() -> String {
+    match MpiPool::new(1) {
+        Ok(_) => "a pool started on a worker rank".into(),
+        Err(err) => err.to_string(),
+    }
+}
+
 fn ensure(condition: bool, what: &str) -> Outcome {
     if condition {
         Ok(())
@@ -351,6 +370,11 @@ fn the_whole_api() -> Outcome {
     )?;
 
     ensure(pool.apply(square, (7,)).map_err(e)? == 49, "apply")?;
+    let nested = pool.apply(nested_pool, ()).map_err(e)?;
+    ensure(
+        nested.contains("only rank 0"),
+        "a task cannot start a pool on its rank",
+    )?;
     ensure(
         pool.apply(howmany_within_range, (vec![1, 5, 7, 9], 4, 8))
             .map_err(e)?

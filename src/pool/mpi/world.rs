@@ -98,6 +98,10 @@ pub(crate) fn serve_if_worker_rank() {
     world.process_at_rank(0).broadcast_into(&mut root_hash);
     if world.rank() != 0 {
         world.process_at_rank(0).gather_into(&mine);
+        let _ = ROOT.set(Err(format!(
+            "this is worker rank {}: only rank 0 can start an MPI pool (a task cannot)",
+            world.rank()
+        )));
         drop(world);
         super::worker::serve(universe, mine == root_hash);
     }
