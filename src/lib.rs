@@ -13,6 +13,7 @@ pub mod bench;
 #[doc = include_str!("../docs/mpi.md")]
 pub mod beyond_one_machine {}
 pub mod coro;
+pub mod course;
 mod error;
 pub mod lab;
 mod panic_message;
