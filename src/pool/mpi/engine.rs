@@ -6,6 +6,7 @@
 //! once and their drivers wait, in the background, for the ranks to finish them before giving
 //! the ranks back.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use crossbeam::channel::{self, Sender};
 
 use super::world::{self, Refused, Root, tag};
 use crate::pool::backend::{Config, Engine};
+use crate::pool::process::entry::check_code_offsets;
 use crate::pool::process::job::ProcessJob;
 use crate::pool::queue::{JobQueue, all_ready};
 use crate::{Error, Result};
@@ -40,10 +42,16 @@ struct Shared {
 
 impl Engine for MpiEngine {
     type Job = ProcessJob;
-    type Init = u64;
+    /// The initializer's entry offset, or why its code cannot be named to a rank.
+    type Init = Result<u64, String>;
 
-    fn start(config: Config<u64>) -> Result<Self> {
+    fn start(config: Config<Result<u64, String>>) -> Result<Self> {
         let root = world::rank0()?;
+        check_code_offsets().map_err(|reason| Error::WorkerStart { reason })?;
+        let initializer = config
+            .initializer
+            .transpose()
+            .map_err(|reason| Error::WorkerStart { reason })?;
         if config.max_tasks_per_child.is_some() {
             return Err(Error::Mpi {
                 reason: "max_tasks_per_child cannot work over MPI: a worker rank cannot be \
@@ -67,7 +75,7 @@ impl Engine for MpiEngine {
             engine.shared.queue.worker_started();
             let started = thread::Builder::new()
                 .name(name.clone())
-                .spawn(move || drive(&shared, rank, config.initializer, ready));
+                .spawn(move || drive(&shared, rank, initializer, ready));
             if let Err(source) = started {
                 engine.shared.queue.worker_exited();
                 root.release(rank);
@@ -170,13 +178,9 @@ fn serve(shared: &Shared, rank: i32) -> bool {
     let mut reply = Vec::new();
     while let Some(mut job) = shared.queue.next() {
         request.clear();
-        if let Err(message) = job.encode(&mut request) {
-            let type_name = job.arguments_type();
-            job.fail(&|| Error::Serialization {
-                what: "arguments",
-                type_name,
-                message: message.clone(),
-            });
+        // The job runs user code (serde impls, drops) here; it catches its own panics and
+        // fails its own items when its arguments cannot be sent.
+        if !job.encode(&mut request) {
             continue;
         }
         if let Err(Refused(reason)) = shared.root.send(rank, tag::TASK, &request) {
@@ -189,7 +193,11 @@ fn serve(shared: &Shared, rank: i32) -> bool {
             .root
             .receive(rank, &mut reply, || shared.queue.is_terminated())
         {
-            Ok(Some(tag::REPLY)) => job.deliver(&reply),
+            Ok(Some(tag::REPLY)) => {
+                // As in the process backend: a panic escaping the job's own guards drops its
+                // sink, which fails what it did not deliver; the driver goes on.
+                let _ = catch_unwind(AssertUnwindSafe(|| job.deliver(&reply)));
+            }
             Ok(Some(tag::REPLY_TOO_LARGE)) => {
                 let size = <[u8; 8]>::try_from(&reply[..]).map_or(0, u64::from_le_bytes);
                 job.fail(&|| Error::Mpi {
@@ -221,7 +229,10 @@ fn serve(shared: &Shared, rank: i32) -> bool {
 fn unexpected(rank: i32, tag: mpi::Tag) -> Error {
     Error::Protocol {
         message: if tag == tag::REFUSED {
-            format!("rank {rank} refused the request: it runs another build of this program")
+            format!(
+                "rank {rank} refused the request: it runs another build of this program, or the \
+                 code named lies outside its executable"
+            )
         } else {
             format!("rank {rank} answered with unexpected tag {tag}")
         },

@@ -67,11 +67,11 @@ where
         Box::new(TypedChunk {
             entry: entry::chunk_entry::<F, Args>(),
             items: Some(chunk),
-            sink,
+            sink: Some(sink),
         })
     }
 
-    fn initializer(_f: F) -> u64
+    fn initializer(_f: F) -> Result<u64, String>
     where
         F: Task<(), Output = ()>,
     {

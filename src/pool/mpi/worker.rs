@@ -67,7 +67,10 @@ fn run_chunk(request: &[u8], reply: &mut Vec<u8>) -> mpi::Tag {
     reply.push(OUTCOMES);
     // SAFETY: `init()` checked that rank 0 runs this very executable (`trusted`), and rank 0
     // only sends offsets of chunk entry points.
-    let entry = unsafe { chunk_entry_at(offset) };
+    let Some(entry) = (unsafe { chunk_entry_at(offset) }) else {
+        reply.clear();
+        return tag::REFUSED;
+    };
     if let Err(message) = entry(args, reply) {
         reply.clear();
         reply.push(BAD_ARGUMENTS);
@@ -82,7 +85,9 @@ fn run_initializer(request: &[u8], reply: &mut Vec<u8>) -> mpi::Tag {
         return tag::REFUSED;
     };
     // SAFETY: as in `run_chunk`, for an initializer's entry point.
-    let initializer = unsafe { init_entry_at(u64::from_le_bytes(offset)) };
+    let Some(initializer) = (unsafe { init_entry_at(u64::from_le_bytes(offset)) }) else {
+        return tag::REFUSED;
+    };
     match catch_unwind(initializer) {
         Ok(()) => tag::INIT_DONE,
         Err(payload) => {
