@@ -48,7 +48,8 @@ struct Args {
     #[arg(long)]
     workers: Option<usize>,
     /// Rows given to the one-task-per-row variants (apply, apply_async) [default: all rows on
-    /// threads, 20000 on processes, where each task is a round trip through a pipe].
+    /// threads, 20000 on processes, where each task is a round trip through a pipe, 2000 over
+    /// MPI].
     #[arg(long)]
     apply_rows: Option<usize>,
 }
@@ -60,6 +61,11 @@ const MAX_ROWS: u64 = 10_000_000;
 /// On processes, `apply` in a loop costs tens of microseconds per row: a tenth of the lab's
 /// table makes the point in about a second instead of ten.
 const PROCESS_APPLY_ROWS: usize = 20_000;
+
+/// Over MPI, `apply` in a loop waits for a rank that went to sleep between tasks — about a
+/// millisecond a row on the course machine (chapter 6): a tenth of the process pool's rows.
+#[cfg(feature = "mpi")]
+const MPI_APPLY_ROWS: usize = 2_000;
 
 fn main() -> ExitCode {
     pool::init(); // a worker process of the pool becomes a worker here, never returns
@@ -99,7 +105,7 @@ fn run_mpi(args: &Args) -> Result<(), LabError> {
     let pool = MpiPool::new(args.workers.map_or_else(worker_ranks, Ok)?)?;
     println!("seed {} (--seed to change it)", args.seed);
     let rows = random_rows(args.rows, args.seed);
-    let limit = args.apply_rows.or(Some(PROCESS_APPLY_ROWS));
+    let limit = args.apply_rows.or(Some(MPI_APPLY_ROWS));
     println!("{}", compare(&pool, &rows, limit)?);
     Ok(())
 }
