@@ -16,8 +16,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::Task;
-use super::backend::sealed::{BackendImpl, RunsImpl};
 use super::backend::Backend;
+use super::backend::sealed::{BackendImpl, RunsImpl};
 use super::buffer::Chunk;
 use super::process::entry;
 use super::process::job::{ProcessJob, TypedChunk};
