@@ -12,7 +12,9 @@
 //!
 //! - finishes tied together by late tasks (a task that finished after one due a tick or more
 //!   later) form one *stretch*: the finest split of the finishing order such that no late
-//!   task's partner is in another stretch;
+//!   task's partner is in another stretch. A reading may end only where no late task
+//!   crosses, and the finer the split, the fewer finishes one reading must explain: this is
+//!   the most lenient grouping a late runtime could have produced;
 //! - a late runtime fired a whole stretch in one reading, after the last due time in it, so
 //!   none of its tasks can have finished before that due time. A stretch whose first finish
 //!   comes earlier was not a backlog: the loop was keeping time, and its late tasks are out
@@ -22,6 +24,11 @@
 //! excused only by a reading that must also have fired every task finishing beside it.
 //! Two tasks alone cannot prove disorder (a loop stalled past both due times may run them
 //! either way); a third that finished on time between them can.
+//!
+//! The model assumes what the exercise's task does: it finishes in the same turn its timer
+//! wakes it (it logs and returns right after its sleep), awaiting nothing else. Due times less
+//! than one tick apart are ties: the task set its timer a few microseconds after its
+//! journaled start, so its deadline is a little later than its due time.
 
 use std::time::Duration;
 

@@ -525,3 +525,111 @@ fn a_multi_thread_runtime_promises_no_order_but_the_evidence_shows_what_was_seen
             .starts_with("run report: 2 tasks on 1 thread of a multi-thread runtime")
     );
 }
+
+#[test]
+fn exactly_halfway_between_the_longest_delay_and_the_sum_is_not_nearer_the_longest() {
+    let delays = ms(&[30, 10]);
+    let at = |total: Duration| {
+        RunReport::new(&delays, &[], total, Flavor::CurrentThread)
+            .check(CheckKind::Concurrent)
+            .clone()
+    };
+    let halfway = at(Duration::from_millis(35));
+    assert_eq!(halfway.verdict, Verdict::Fail);
+    assert_eq!(
+        halfway.evidence,
+        "total 35.000 ms is nearer the sum of the delays (40.000 ms) than the longest \
+         (30.000 ms): the tasks waited one after another"
+    );
+    let nearer = at(Duration::from_micros(34_999));
+    assert_eq!(nearer.verdict, Verdict::Pass);
+    assert_eq!(
+        nearer.evidence,
+        "total 34.999 ms is nearer the longest delay (30.000 ms) than the sum (40.000 ms): \
+         87.5 % of the sum"
+    );
+}
+
+#[test]
+fn other_delays_of_exactly_one_tick_can_show_concurrency() {
+    let delays = [Duration::from_millis(50), TIMER_TICK];
+    let report = RunReport::new(
+        &delays,
+        &[],
+        Duration::from_millis(50),
+        Flavor::CurrentThread,
+    );
+    assert_eq!(report.check(CheckKind::Concurrent).verdict, Verdict::Pass);
+
+    let below = [
+        Duration::from_millis(50),
+        TIMER_TICK - Duration::from_nanos(1),
+    ];
+    let report = RunReport::new(
+        &below,
+        &[],
+        Duration::from_millis(50),
+        Flavor::CurrentThread,
+    );
+    let check = report.check(CheckKind::Concurrent);
+    assert_eq!(check.verdict, Verdict::NotApplicable);
+    assert_eq!(
+        check.evidence,
+        "the delays other than the longest add up to less than one timer tick, so waiting \
+         together or in turn would take the same time"
+    );
+}
+
+#[test]
+fn the_full_delay_check_names_the_closest_margin_and_the_worst_shortfall() {
+    let delays = ms(&[10, 20, 30]);
+    let on_time = journal(&[
+        (0, Started, 0),
+        (1, Started, 0),
+        (2, Started, 0),
+        (0, Finished, 13),
+        (1, Finished, 22),
+        (2, Finished, 34),
+    ]);
+    let report = RunReport::new(
+        &delays,
+        &on_time,
+        Duration::from_millis(34),
+        Flavor::CurrentThread,
+    );
+    let check = report.check(CheckKind::FullDelay);
+    assert_eq!(check.verdict, Verdict::Pass);
+    assert_eq!(
+        check.evidence,
+        "each waited at least its delay; the closest, task 1, by 2.000 ms"
+    );
+
+    let early = journal(&[
+        (0, Started, 0),
+        (1, Started, 0),
+        (2, Started, 0),
+        (0, Finished, 8),
+        (1, Finished, 15),
+        (2, Finished, 29),
+    ]);
+    let report = RunReport::new(
+        &delays,
+        &early,
+        Duration::from_millis(29),
+        Flavor::CurrentThread,
+    );
+    let check = report.check(CheckKind::FullDelay);
+    assert_eq!(check.verdict, Verdict::Fail);
+    assert_eq!(
+        check.evidence,
+        "3 finished early (tasks 0, 1, 2); worst: task 1, 5.000 ms too soon"
+    );
+
+    let never = RunReport::new(&delays, &[], Duration::ZERO, Flavor::CurrentThread);
+    let check = never.check(CheckKind::FullDelay);
+    assert_eq!(check.verdict, Verdict::NotApplicable);
+    assert_eq!(
+        check.evidence,
+        "no task both started and finished exactly once"
+    );
+}
