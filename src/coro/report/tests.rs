@@ -633,3 +633,107 @@ fn the_full_delay_check_names_the_closest_margin_and_the_worst_shortfall() {
         "no task both started and finished exactly once"
     );
 }
+
+/// Every task started at 0 ms; `finishes` are `(task, ms)` in finishing order.
+fn run_of(delays: &[u64], finishes: &[(usize, u64)]) -> RunReport {
+    let mut steps: Vec<(usize, Step, u64)> = (0..delays.len()).map(|t| (t, Started, 0)).collect();
+    steps.extend(finishes.iter().map(|&(task, at)| (task, Finished, at)));
+    let total = Duration::from_millis(finishes.last().map_or(0, |&(_, at)| at));
+    RunReport::new(&ms(delays), &journal(&steps), total, Flavor::CurrentThread)
+}
+
+#[test]
+fn of_equal_due_times_the_first_to_finish_is_named() {
+    // Tasks 1 and 2 are both due at 30 ms: the evidence names task 1, the first to finish.
+    let report = run_of(&[20, 30, 30, 10], &[(0, 20), (1, 30), (2, 30), (3, 31)]);
+    let check = report.check(CheckKind::CompletionOrder);
+    assert_eq!(check.verdict, Verdict::Fail);
+    assert_eq!(
+        check.evidence,
+        "1 finished after a task due 1 ms or more later (task 3) while the runtime kept time: \
+         task 0 finished 10.000 ms before task 1 fell due, in one stretch of finishes with \
+         them, and a runtime that falls behind fires such a stretch together, after its last \
+         due time; worst: task 3 finished after task 1, which fell due 20.000 ms after it \
+         (due = start + delay)"
+    );
+}
+
+#[test]
+fn of_equally_large_backlogs_the_first_is_described() {
+    let report = run_of(&[10, 20, 40, 60], &[(1, 25), (0, 25), (3, 70), (2, 70)]);
+    let check = report.check(CheckKind::CompletionOrder);
+    assert_eq!(check.verdict, Verdict::Pass);
+    assert_eq!(
+        check.evidence,
+        "2 finished after a task due 1 ms or more later (tasks 0, 2), each in a backlog the \
+         runtime fired late, after all of it fell due (2 backlogs; the largest: 2 tasks due \
+         over 10.000 ms, finishing from 15.000 ms after the earliest of them fell due) \
+         (due = start + delay)"
+    );
+}
+
+#[test]
+fn of_equally_bad_faults_the_first_is_named() {
+    // Two stretches, each with a 10 ms shortfall and a 20 ms gap.
+    let report = run_of(
+        &[20, 30, 10, 120, 130, 110],
+        &[(0, 20), (1, 30), (2, 31), (3, 120), (4, 130), (5, 131)],
+    );
+    let check = report.check(CheckKind::CompletionOrder);
+    assert_eq!(check.verdict, Verdict::Fail);
+    assert_eq!(
+        check.evidence,
+        "2 finished after a task due 1 ms or more later (tasks 2, 5) while the runtime kept \
+         time: task 0 finished 10.000 ms before task 1 fell due, in one stretch of finishes \
+         with them, and a runtime that falls behind fires such a stretch together, after its \
+         last due time; worst: task 2 finished after task 1, which fell due 20.000 ms after \
+         it (due = start + delay)"
+    );
+}
+
+#[test]
+fn due_times_exactly_one_tick_apart_are_not_a_tie() {
+    // Task 2, due at 19 ms, finished after task 0, due at 20 ms: one tick apart is no tie,
+    // so task 0's finish on time belongs to the stretch and shows the loop keeping time.
+    let report = run_of(&[20, 30, 19], &[(0, 20), (1, 30), (2, 31)]);
+    let check = report.check(CheckKind::CompletionOrder);
+    assert_eq!(check.verdict, Verdict::Fail, "{report}");
+    assert!(
+        check
+            .evidence
+            .contains("task 0 finished 10.000 ms before task 1 fell due"),
+        "{}",
+        check.evidence
+    );
+}
+
+#[test]
+fn the_worst_late_task_of_a_stretch_is_the_one_with_the_largest_gap_or_the_first() {
+    let fault = |late_due: u64| {
+        run_of(
+            &[70, 100, 60, late_due],
+            &[(0, 70), (1, 100), (2, 101), (3, 102)],
+        )
+        .check(CheckKind::CompletionOrder)
+        .evidence
+        .clone()
+    };
+    let head = "2 finished after a task due 1 ms or more later (tasks 2, 3) while the runtime \
+                kept time: task 0 finished 30.000 ms before task 1 fell due, in one stretch of \
+                finishes with them, and a runtime that falls behind fires such a stretch \
+                together, after its last due time; worst: ";
+    assert_eq!(
+        fault(34),
+        format!(
+            "{head}task 3 finished after task 1, which fell due 66.000 ms after it \
+             (due = start + delay)"
+        )
+    );
+    assert_eq!(
+        fault(60),
+        format!(
+            "{head}task 2 finished after task 1, which fell due 40.000 ms after it \
+             (due = start + delay)"
+        )
+    );
+}
