@@ -108,5 +108,8 @@ mod tests {
         let many = TaskList::matching(&[0; 8], |_| true);
         assert_eq!(many.len(), 8);
         assert_eq!(many.describe("x"), "8 x (tasks 0, 1, 2, 3, 4, …)");
+        let mut joined = TaskList::new([1, 2, 3]);
+        joined.extend(TaskList::new([4, 5, 6, 7]));
+        assert_eq!(joined.describe("x"), "7 x (tasks 1, 2, 3, 4, 5, …)");
     }
 }

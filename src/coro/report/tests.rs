@@ -737,3 +737,57 @@ fn the_worst_late_task_of_a_stretch_is_the_one_with_the_largest_gap_or_the_first
         )
     );
 }
+
+#[test]
+fn the_accessors_and_the_printed_text_agree_with_the_run() {
+    let other_thread = std::thread::spawn(|| std::thread::current().id())
+        .join()
+        .expect("the thread returns its id");
+    let mut entries = journal(&[(0, Started, 0), (0, Finished, 10)]);
+    entries[1].thread = other_thread;
+    let report = RunReport::new(
+        &ms(&[10]),
+        &entries,
+        Duration::from_millis(12),
+        Flavor::CurrentThread,
+    );
+    assert_eq!(report.tasks(), 1);
+    assert_eq!(report.total(), Duration::from_millis(12));
+    assert_eq!(report.overshoot(), Duration::from_millis(2));
+    assert_eq!(report.threads(), 2);
+    let text = report.to_string();
+    assert!(
+        text.starts_with("run report: 1 task on 2 threads of a current-thread runtime\n"),
+        "{text}"
+    );
+    assert!(text.contains("  peak in flight  1 task waiting"), "{text}");
+    let mut written = Vec::new();
+    report.write_to(&mut written).expect("a Vec accepts writes");
+    assert_eq!(String::from_utf8(written).expect("utf-8"), text);
+}
+
+#[test]
+fn a_clean_run_s_evidence_says_nothing_of_strays_or_of_starting_together_when_it_did_not() {
+    // Started 1 ms apart: exactly one tick is not "together".
+    let report = run_of(&[10, 20], &[(0, 10), (1, 20)]);
+    assert_eq!(
+        report.check(CheckKind::StartedOnce).evidence,
+        "2 of 2 started once; 0 never; 0 more than once"
+    );
+    let entries = journal(&[
+        (0, Started, 0),
+        (1, Started, 1),
+        (0, Finished, 10),
+        (1, Finished, 21),
+    ]);
+    let report = RunReport::new(
+        &ms(&[10, 20]),
+        &entries,
+        Duration::from_millis(21),
+        Flavor::CurrentThread,
+    );
+    assert_eq!(
+        report.check(CheckKind::CompletionOrder).evidence,
+        "none of 2 finished after a task due 1 ms or more later (due = start + delay)"
+    );
+}
