@@ -65,6 +65,7 @@ impl Variant {
     ///
     /// assert_eq!(Variant::ApplyAsyncCallback.name(), "apply_async + callback");
     /// ```
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Variant::Sequential => "sequential loop",
@@ -89,6 +90,7 @@ impl Variant {
     /// let per_row: Vec<_> = Variant::ALL.into_iter().filter(|v| v.one_task_per_row()).collect();
     /// assert_eq!(per_row, [Variant::Apply, Variant::ApplyAsyncCallback, Variant::ApplyAsyncGet]);
     /// ```
+    #[must_use]
     pub fn one_task_per_row(self) -> bool {
         matches!(
             self,
@@ -126,7 +128,8 @@ impl fmt::Display for Variant {
     }
 }
 
-/// A backend that runs this exercise's tasks: [`Threads`] and [`Processes`].
+/// A backend that runs this exercise's tasks: [`Threads`] and [`Processes`] (and, with the
+/// `mpi` feature, `Mpi`).
 ///
 /// Generic code cannot write "`B` runs `howmany_within_range`" as a bound — a function item's
 /// type has no name — so each backend's impl states it once, by handing the lab's functions to
@@ -173,6 +176,19 @@ impl RangeCountBackend for Threads {
 }
 
 impl RangeCountBackend for Processes {
+    fn run_variant(pool: &Pool<Self>, variant: Variant, rows: Vec<Row>) -> Result<Vec<usize>> {
+        run_with(
+            pool,
+            variant,
+            rows,
+            howmany_within_range,
+            howmany_within_range_rowonly,
+        )
+    }
+}
+
+#[cfg(feature = "mpi")]
+impl RangeCountBackend for crate::pool::Mpi {
     fn run_variant(pool: &Pool<Self>, variant: Variant, rows: Vec<Row>) -> Result<Vec<usize>> {
         run_with(
             pool,
@@ -264,7 +280,7 @@ mod tests {
                 )
                 .unwrap_err();
                 assert!(
-                    matches!(err, Error::TaskPanicked { ref message } if message == "a seven in [7, 7]"),
+                    matches!(err, Error::TaskPanicked { ref message, .. } if message == "a seven in [7, 7]"),
                     "{variant}: {err}"
                 );
             }
