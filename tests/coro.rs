@@ -387,3 +387,130 @@ async fn an_event_wakes_every_waiter_stays_set_and_can_be_cleared() {
         "waits again"
     );
 }
+
+#[tokio::test]
+async fn a_real_run_whose_loop_falls_behind_still_passes_the_order_check() {
+    // Real clock, one thread: 20,000 tasks with delays up to 20 ms take longer than that to
+    // start, so timers fall due while the loop is busy and it fires them in backlogs. The
+    // order check must hold on any correct run, however late the loop was.
+    let delays = random_delays(20_000, Duration::from_millis(20), 13).expect("valid settings");
+    for how in [Gather::JoinSet, Gather::JoinAll] {
+        let report = timeout(
+            Duration::from_secs(120),
+            gather(&delays, how, &Log::new(io::sink())),
+        )
+        .await
+        .expect("the run ends well within two minutes")
+        .expect("io::sink accepts everything");
+        assert_eq!(verdicts(&report), all_pass(), "{report}");
+    }
+}
+
+#[tokio::test]
+async fn a_real_run_through_a_stalled_loop_still_passes_the_order_check() {
+    // Every task is waiting when one task blocks the thread past all their due times: the
+    // loop then fires them all in one backlog.
+    let delays = random_delays(2_000, Duration::from_millis(20), 14).expect("valid settings");
+    let (log, journal) = (Log::new(io::sink()), Journal::new());
+    let start = Instant::now();
+    let mut set = JoinSet::new();
+    for (task, &delay) in delays.iter().enumerate() {
+        let (log, journal) = (log.clone(), journal.clone());
+        set.spawn(async move {
+            journal.record(task, Step::Started);
+            delay_message(delay, "m", &log).await.expect("io::sink");
+            journal.record(task, Step::Finished);
+        });
+    }
+    // Spawned last, so it runs after every task has set its timer.
+    set.spawn(async { std::thread::sleep(Duration::from_millis(40)) });
+    while let Some(joined) = set.join_next().await {
+        joined.expect("no task panics");
+    }
+    let report = RunReport::new(
+        &delays,
+        &journal.take(),
+        start.elapsed(),
+        Flavor::CurrentThread,
+    );
+    assert_eq!(verdicts(&report), all_pass(), "{report}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn finishes_journaled_by_a_gather_that_awaits_in_turn_fail_only_the_order_check() {
+    // A mistake the other checks miss: the tasks wait together, but the gatherer awaits them
+    // in list order and journals each finish itself. A task with a short delay is then
+    // journaled after a longer one that finished on time before it.
+    let delays = random_delays(100, LAB_MAX_DELAY, 15).expect("valid settings");
+    let longest = delays.iter().max().expect("100 delays");
+    assert_ne!(&delays[0], longest, "the data: task 0 is not the longest");
+    let journal = Journal::new();
+    let start = Instant::now();
+    let handles: Vec<_> = delays
+        .iter()
+        .enumerate()
+        .map(|(task, &delay)| {
+            let journal = journal.clone();
+            tokio::spawn(async move {
+                journal.record(task, Step::Started);
+                tokio::time::sleep(delay).await;
+            })
+        })
+        .collect();
+    for (task, handle) in handles.into_iter().enumerate() {
+        handle.await.expect("no task panics");
+        journal.record(task, Step::Finished); // the mistake: the gatherer's clock, in list order
+    }
+    let report = RunReport::new(
+        &delays,
+        &journal.take(),
+        start.elapsed(),
+        Flavor::CurrentThread,
+    );
+    let failed: Vec<CheckKind> = report
+        .checks()
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail)
+        .map(|c| c.kind)
+        .collect();
+    assert_eq!(failed, [CheckKind::CompletionOrder], "{report}");
+    assert!(
+        report
+            .check(CheckKind::CompletionOrder)
+            .evidence
+            .contains("while the runtime kept time"),
+        "{report}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_that_sleep_each_other_s_delays_fail_the_order_check() {
+    // Task i sleeps the delay of task n-1-i: the order of the finishes is the reverse of
+    // their due times, on a loop that keeps time.
+    let delays = random_delays(50, LAB_MAX_DELAY, 16).expect("valid settings");
+    let journal = Journal::new();
+    let start = Instant::now();
+    let mut set = JoinSet::new();
+    for task in 0..delays.len() {
+        let (journal, slept) = (journal.clone(), delays[delays.len() - 1 - task]);
+        set.spawn(async move {
+            journal.record(task, Step::Started);
+            tokio::time::sleep(slept).await;
+            journal.record(task, Step::Finished);
+        });
+    }
+    while let Some(joined) = set.join_next().await {
+        joined.expect("no task panics");
+    }
+    let report = RunReport::new(
+        &delays,
+        &journal.take(),
+        start.elapsed(),
+        Flavor::CurrentThread,
+    );
+    assert_eq!(
+        report.check(CheckKind::CompletionOrder).verdict,
+        Verdict::Fail,
+        "{report}"
+    );
+}

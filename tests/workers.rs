@@ -613,3 +613,64 @@ fn a_reader_pool_needs_a_reader() {
         other => panic!("expected InvalidInput, got {other:?}"),
     }
 }
+
+#[test]
+fn is_empty_says_whether_an_item_waits() {
+    let queue = JoinableQueue::unbounded();
+    assert!(queue.is_empty());
+    queue.put('x');
+    assert!(!queue.is_empty());
+    assert_eq!(queue.get(), 'x');
+    assert!(queue.is_empty(), "taken, though not marked done");
+}
+
+#[test]
+fn join_returns_only_after_the_last_task_done() {
+    let queue = JoinableQueue::unbounded();
+    queue.put(1);
+    let (report, joined) = channel::bounded(1);
+    let joiner = {
+        let queue = queue.clone();
+        thread::spawn(move || {
+            queue.join();
+            report.send(queue.unfinished_tasks()).unwrap();
+        })
+    };
+    // With the task open, join must still be waiting: this gives a wrong join time to return.
+    assert_eq!(
+        joined.recv_timeout(Duration::from_millis(200)),
+        Err(RecvTimeoutError::Timeout),
+        "join returned with a task open"
+    );
+    assert_eq!(queue.get(), 1);
+    queue.task_done().unwrap();
+    assert_eq!(joined.recv_timeout(BOUND), Ok(0));
+    within("the joiner", move || joiner.join().unwrap());
+}
+
+#[test]
+fn a_put_that_times_out_wakes_a_join_waiting_on_its_task() {
+    // The queue is full with an item a consumer marked done without taking it (task_done
+    // counts tasks, as in Python). A producer's put_timeout opens a task for its item and
+    // waits for room; a join now waits on that task alone, until the put gives up.
+    let queue = JoinableQueue::bounded(1);
+    queue.put("taken elsewhere");
+    let producer = {
+        let queue = queue.clone();
+        thread::spawn(move || queue.put_timeout("refused", Duration::from_millis(300)))
+    };
+    wait_until("the producer's open task", || queue.unfinished_tasks() == 2);
+    queue.task_done().unwrap();
+    let joiner = {
+        let queue = queue.clone();
+        thread::spawn(move || queue.join())
+    };
+    within("the producer", move || {
+        assert!(producer.join().unwrap().is_err(), "no room was made");
+    });
+    within(
+        "the join, woken when the refused put closed its task",
+        move || joiner.join().unwrap(),
+    );
+    assert_eq!(queue.unfinished_tasks(), 0);
+}

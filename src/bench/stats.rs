@@ -233,6 +233,33 @@ mod tests {
     }
 
     #[test]
+    fn samples_just_inside_and_on_each_fence_land_on_the_right_side() {
+        // q1 = 10, q3 = 12, IQR = 2: severe below 4 / above 18, mild below 7 / above 15. A
+        // sample on a fence stays on its inner side; 4.5 and 17.5 sit between the severe
+        // fences and fences at 1 IQR nearer, 6.8 and 15.2 between the mild ones and fences at
+        // a quarter IQR farther.
+        let low = [3.0, 4.0, 4.5, 6.8, 7.0, 9.0];
+        let high = [13.0, 15.0, 15.2, 17.5, 18.0, 19.0];
+        let mut samples = [10.0; 20].to_vec();
+        samples.extend(
+            [11.0; 10]
+                .iter()
+                .chain(&[12.0; 20])
+                .chain(&low)
+                .chain(&high),
+        );
+        let stats = Stats::from_samples(&samples).unwrap();
+        assert_eq!((stats.q1, stats.q3), (10.0, 12.0));
+        let expected = Outliers {
+            low_severe: 1,  // 3
+            low_mild: 3,    // 4, 4.5, 6.8
+            high_mild: 3,   // 15.2, 17.5, 18
+            high_severe: 1, // 19
+        };
+        assert_eq!(stats.outliers, expected);
+    }
+
+    #[test]
     fn identical_samples_have_no_spread_and_no_outliers() {
         let stats = Stats::from_samples(&[2.5; 9]).unwrap();
         assert_eq!(

@@ -11,15 +11,18 @@ use super::Flavor;
 use super::journal::Entry;
 use crate::{Error, Result};
 
+mod order;
 mod reading;
 mod show;
 
-/// The resolution of tokio's timer: a sleep ends on the first 1 ms tick at or after its
-/// deadline, and all the timers of one tick fire together, in no promised order.
+/// The resolution of tokio's timer, and the run report's tolerance for due times.
 ///
-/// So two tasks whose deadlines are less than one tick apart may finish in either order: the
-/// report counts them as a tie. Deadlines one tick or more apart fall on different ticks, and
-/// the earlier one must finish first.
+/// A sleep ends on the first 1 ms tick at or after its deadline, never before. A task falls
+/// due at its journaled start plus its delay; its timer's deadline is a little later (the task
+/// logs "received" between the two), so the report counts due times less than one tick apart
+/// as ties. A task due a tick or more before another has an earlier deadline, so the runtime
+/// fires it no later than the other: in the same reading of the timer (then either may finish
+/// first) or an earlier one.
 ///
 /// # Examples
 ///
@@ -50,11 +53,17 @@ pub enum CheckKind {
     FinishedOnce,
     /// Each task finished no earlier than its own delay after its start.
     FullDelay,
-    /// Tasks finished in the order they fell due, a task's due time being its start plus its
-    /// delay, and due times less than one [`TIMER_TICK`] apart counting as ties. Tasks that
-    /// start together, as a gather starts them, fall due in the order of their delays; the
-    /// evidence says whether they did start within one tick. Applies on a current-thread
-    /// runtime only (see [`RunReport::new`]).
+    /// Tasks finished in the order they fell due, except where the runtime fell behind. A
+    /// task's due time is its start plus its delay; due times less than one [`TIMER_TICK`]
+    /// apart count as ties. A runtime that falls behind (busy starting a million tasks, say)
+    /// fires every timer that fell due meanwhile in one go, in no promised order, so late
+    /// tasks — tasks that finished after one due a tick or more later — are allowed in a
+    /// *backlog*: a stretch of consecutive finishes, tied together by late tasks, none of
+    /// which finished before the last due time in it. A stretch with a finish before its last
+    /// due time shows a runtime that was keeping time: its late tasks are out of order, and
+    /// the check fails. Two tasks alone never fail it (a runtime stalled past both due times
+    /// may finish them either way); a third that finished on time between them does.
+    /// Applies on a current-thread runtime only (see [`RunReport::new`]).
     CompletionOrder,
     /// The total time is nearer the longest delay than the sum of the delays: the tasks waited
     /// at the same time, not one after another.
@@ -201,10 +210,10 @@ impl RunReport {
     /// took, measured with [`tokio::time::Instant`], and `flavor` the runtime it ran on
     /// ([`Flavor::current`] tells, from inside it).
     ///
-    /// The runtime matters to one check. One thread runs woken tasks in the order the timer
-    /// woke them, so on a current-thread runtime that keeps up with its timers, tasks finish in
-    /// the order they fell due (a loop that falls behind fires its backlog of due timers
-    /// together, in no promised order, and fails the check).
+    /// The runtime matters to one check. One thread runs woken tasks first in, first out, in
+    /// the order the timer woke them, so on a current-thread runtime tasks finish in the order
+    /// they fell due, up to the backlogs of a loop that fell behind (see
+    /// [`CheckKind::CompletionOrder`]): the check holds at any scale on a correct run.
     /// A multi-threaded runtime promises no such order — its workers run in parallel, the OS may
     /// pause any of them, and each runs the task it woke last first — so there
     /// [`CheckKind::CompletionOrder`] does not apply; its evidence still shows what was seen.
@@ -247,7 +256,7 @@ impl RunReport {
             reading.once_check(CheckKind::StartedOnce),
             reading.once_check(CheckKind::FinishedOnce),
             reading.full_delay_check(delays),
-            reading.order_check(delays, flavor),
+            order::order_check(&reading, delays, flavor),
             concurrency_check(total, sum, longest.map_or(Duration::ZERO, |(_, d)| d)),
         ];
         RunReport {

@@ -6,8 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::show::{Secs, TaskList};
-use super::{Check, CheckKind, TICK_TEXT, TIMER_TICK, Verdict};
-use crate::coro::Flavor;
+use super::{Check, CheckKind, TIMER_TICK, Verdict};
 use crate::coro::journal::{Entry, Step};
 
 /// What the journal says about one task.
@@ -154,89 +153,48 @@ impl Reading {
         }
     }
 
-    pub(super) fn order_check(&self, delays: &[Duration], flavor: Flavor) -> Check {
-        let kind = CheckKind::CompletionOrder;
-        let Some(base) = self.first_start else {
-            return not_applicable(kind, "no task started");
-        };
-        // Deadlines as offsets from the first start: no `Instant` arithmetic that could overflow.
-        let deadline = |task: usize| -> Option<Duration> {
-            let (started, _) = self.tallies[task].span()?;
-            Some(started.duration_since(base).saturating_add(delays[task]))
-        };
-        let mut compared = 0usize;
-        let mut latest_due: Option<(Duration, usize)> = None;
-        let mut late = Vec::new();
-        let mut worst: Option<(Duration, usize, usize)> = None;
-        for &task in &self.finish_order {
-            let Some(due) = deadline(task) else { continue };
-            compared += 1;
-            match latest_due {
-                // A task due later than this one has already finished: a tie within one
-                // tick, or an inversion.
-                Some((latest, before)) if latest >= due => {
-                    let gap = latest - due;
-                    if gap >= TIMER_TICK {
-                        late.push(task);
-                        if worst.is_none_or(|(worst_gap, ..)| gap > worst_gap) {
-                            worst = Some((gap, task, before));
-                        }
-                    }
-                }
-                _ => latest_due = Some((due, task)),
-            }
-        }
-        if compared < 2 {
-            return not_applicable(kind, "fewer than two tasks ran once to the end");
-        }
-        let together = match (self.first_start, self.last_start) {
-            (Some(first), Some(last)) if last - first < TIMER_TICK => {
-                format!(
-                    "; all started within {}, so this is the order of their delays",
-                    Secs(last - first)
-                )
-            }
-            _ => String::new(),
-        };
-        let seen = match worst {
-            None => format!(
-                "none of {compared} finished after a task due {TICK_TEXT} or more later \
-                 (due = start + delay){together}"
-            ),
-            Some((gap, task, before)) => format!(
-                "{}; worst: task {task} finished after task {before}, which fell due {} after \
-                 it (due = start + delay)",
-                TaskList::new(late).describe(&format!(
-                    "finished after a task due {TICK_TEXT} or more later"
-                )),
-                Secs(gap)
-            ),
-        };
-        // The current-thread scheduler runs woken tasks first in, first out, in the order the
-        // timer woke them. The multi-threaded one runs them in parallel, on threads the OS may
-        // pause, and puts the task a worker woke last first in line (its "LIFO slot").
-        if flavor == Flavor::MultiThread {
-            return not_applicable(
-                kind,
-                &format!(
-                    "a multi-thread runtime promises no finishing order: its workers run in \
-                     parallel and the OS may pause any of them; seen: {seen}"
-                ),
-            );
-        }
-        Check {
-            kind,
-            verdict: pass_if(worst.is_none()),
-            evidence: seen,
-        }
+    /// The tasks that started and finished exactly once, in the order they finished, timed
+    /// from the first start; `None` when no task started.
+    pub(super) fn timed_finishes(&self, delays: &[Duration]) -> Option<Vec<Timed>> {
+        let base = self.first_start?;
+        // Offsets from the first start: no `Instant` arithmetic that could overflow.
+        let since = |at: Instant| at.saturating_duration_since(base);
+        Some(
+            self.finish_order
+                .iter()
+                .filter_map(|&task| {
+                    let (started, finished) = self.tallies[task].span()?;
+                    Some(Timed {
+                        task,
+                        due: since(started).saturating_add(delays[task]),
+                        finished: since(finished),
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// How far apart the tasks started, if they all started within one timer tick.
+    pub(super) fn started_together(&self) -> Option<Duration> {
+        let spread = self.last_start? - self.first_start?;
+        (spread < TIMER_TICK).then_some(spread)
     }
 }
 
-fn pass_if(holds: bool) -> Verdict {
+/// One task's finish, timed from the run's first start.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Timed {
+    pub(super) task: usize,
+    /// Its start plus its delay: no timer set by the task can fire before then.
+    pub(super) due: Duration,
+    pub(super) finished: Duration,
+}
+
+pub(super) fn pass_if(holds: bool) -> Verdict {
     if holds { Verdict::Pass } else { Verdict::Fail }
 }
 
-fn not_applicable(kind: CheckKind, why: &str) -> Check {
+pub(super) fn not_applicable(kind: CheckKind, why: &str) -> Check {
     Check {
         kind,
         verdict: Verdict::NotApplicable,

@@ -17,6 +17,7 @@ impl fmt::Display for Secs {
 }
 
 /// A count of tasks and the first few of their numbers, enough to go and look them up.
+#[derive(Debug, Default)]
 pub(super) struct TaskList {
     count: usize,
     first: Vec<usize>,
@@ -37,17 +38,28 @@ impl TaskList {
     }
 
     pub(super) fn new(tasks: impl IntoIterator<Item = usize>) -> TaskList {
-        let mut list = TaskList {
-            count: 0,
-            first: Vec::new(),
-        };
+        let mut list = TaskList::default();
         for task in tasks {
-            if list.count < Self::SHOWN {
-                list.first.push(task);
-            }
-            list.count += 1;
+            list.push(task);
         }
         list
+    }
+
+    pub(super) fn push(&mut self, task: usize) {
+        if self.count < Self::SHOWN {
+            self.first.push(task);
+        }
+        self.count += 1;
+    }
+
+    /// Appends `later`, a list of tasks that come after these.
+    pub(super) fn extend(&mut self, later: TaskList) {
+        for &task in &later.first {
+            if self.first.len() < Self::SHOWN {
+                self.first.push(task);
+            }
+        }
+        self.count += later.count;
     }
 
     pub(super) fn len(&self) -> usize {
@@ -96,5 +108,8 @@ mod tests {
         let many = TaskList::matching(&[0; 8], |_| true);
         assert_eq!(many.len(), 8);
         assert_eq!(many.describe("x"), "8 x (tasks 0, 1, 2, 3, 4, …)");
+        let mut joined = TaskList::new([1, 2, 3]);
+        joined.extend(TaskList::new([4, 5, 6, 7]));
+        assert_eq!(joined.describe("x"), "7 x (tasks 1, 2, 3, 4, 5, …)");
     }
 }

@@ -1,0 +1,255 @@
+//! The completion-order check: tasks finish in the order they fell due, except where the
+//! runtime fell behind and fired a backlog of due timers together.
+//!
+//! The model, for tokio's current-thread runtime. Each time the loop reads its timer it fires
+//! *every* timer that has fallen due, in no promised order, and puts the woken tasks at the
+//! back of its one first-in-first-out queue; tasks woken by a later reading run after them.
+//! So a task can finish after one that fell due later only if both fired in the same reading,
+//! and that reading came after the later of the two due times. The journal shows when each
+//! task fell due (its start plus its delay, a lower bound of its timer's deadline) and when it
+//! finished; it does not show when the loop read its timer. The check asks whether *some*
+//! lateness of the runtime explains the order seen, and fails the run when none does:
+//!
+//! - finishes tied together by late tasks (a task that finished after one due a tick or more
+//!   later) form one *stretch*: the finest split of the finishing order such that no late
+//!   task's partner is in another stretch. A reading may end only where no late task
+//!   crosses, and the finer the split, the fewer finishes one reading must explain: this is
+//!   the most lenient grouping a late runtime could have produced;
+//! - a late runtime fired a whole stretch in one reading, after the last due time in it, so
+//!   none of its tasks can have finished before that due time. A stretch whose first finish
+//!   comes earlier was not a backlog: the loop was keeping time, and its late tasks are out
+//!   of order.
+//!
+//! The observed lag is no free parameter taken from the tasks under test: each late task is
+//! excused only by a reading that must also have fired every task finishing beside it.
+//! Two tasks alone cannot prove disorder (a loop stalled past both due times may run them
+//! either way); a third that finished on time between them can.
+//!
+//! The model assumes what the exercise's task does: it finishes in the same turn its timer
+//! wakes it (it logs and returns right after its sleep), awaiting nothing else. Due times less
+//! than one tick apart are ties: the task set its timer a few microseconds after its
+//! journaled start, so its deadline is a little later than its due time.
+
+use std::time::Duration;
+
+use super::reading::{Reading, Timed, not_applicable, pass_if};
+use super::show::{Secs, TaskList};
+use super::{Check, CheckKind, TICK_TEXT, TIMER_TICK};
+use crate::coro::Flavor;
+
+/// A task that finished after another that fell due at least one tick later.
+#[derive(Debug, Clone, Copy)]
+struct Inversion {
+    gap: Duration,
+    task: usize,
+    before: usize,
+}
+
+/// Consecutive finishes tied together by late tasks.
+#[derive(Debug, Clone, Copy)]
+struct Stretch {
+    tasks: usize,
+    /// The stretch's first finish.
+    first: Timed,
+    earliest_due: Duration,
+    /// The task with the latest due time.
+    latest: Timed,
+}
+
+impl Stretch {
+    fn new(timed: Timed) -> Stretch {
+        Stretch {
+            tasks: 1,
+            first: timed,
+            earliest_due: timed.due,
+            latest: timed,
+        }
+    }
+
+    fn add(&mut self, timed: Timed) {
+        self.tasks += 1;
+        self.earliest_due = self.earliest_due.min(timed.due);
+        if timed.due > self.latest.due {
+            self.latest = timed;
+        }
+    }
+
+    /// How long before the last due time in it the stretch began to finish: zero for a
+    /// backlog the runtime fired late, after all of it had fallen due.
+    fn shortfall(&self) -> Duration {
+        self.latest.due.saturating_sub(self.first.finished)
+    }
+}
+
+/// The stretch being read, with its late tasks.
+struct Open {
+    stretch: Stretch,
+    late: TaskList,
+    worst: Option<Inversion>,
+}
+
+impl Open {
+    fn new(timed: Timed) -> Open {
+        Open {
+            stretch: Stretch::new(timed),
+            late: TaskList::default(),
+            worst: None,
+        }
+    }
+}
+
+/// What the finishing order showed.
+#[derive(Default)]
+struct Seen {
+    /// Every late task.
+    late: TaskList,
+    /// Stretches with a late task that the runtime fired after their last due time.
+    backlogs: usize,
+    largest_backlog: Option<Stretch>,
+    /// The late tasks of stretches that no lateness explains, and the worst of those.
+    unexplained: TaskList,
+    worst_unexplained: Option<Stretch>,
+    worst_inversion: Option<Inversion>,
+}
+
+impl Seen {
+    fn close(&mut self, open: Open) {
+        let Open {
+            stretch,
+            late,
+            worst,
+        } = open;
+        let Some(worst) = worst else { return };
+        if stretch.shortfall().is_zero() {
+            self.backlogs += 1;
+            if self
+                .largest_backlog
+                .is_none_or(|largest| stretch.tasks > largest.tasks)
+            {
+                self.largest_backlog = Some(stretch);
+            }
+            return;
+        }
+        self.unexplained.extend(late);
+        if self
+            .worst_unexplained
+            .is_none_or(|w| stretch.shortfall() > w.shortfall())
+        {
+            self.worst_unexplained = Some(stretch);
+        }
+        if self.worst_inversion.is_none_or(|w| worst.gap > w.gap) {
+            self.worst_inversion = Some(worst);
+        }
+    }
+}
+
+/// Reads the finishing order into stretches (see the module's documentation).
+fn read(finishes: &[Timed]) -> Seen {
+    let mut seen = Seen::default();
+    let Some((&first, rest)) = finishes.split_first() else {
+        return seen;
+    };
+    // `due_from[p]`: the earliest due time among the finishes from position `p` on. A stretch
+    // ends before `p` when every due time before `p` is less than a tick after all of those.
+    let mut due_from: Vec<Duration> = finishes.iter().map(|t| t.due).collect();
+    for p in (1..due_from.len()).rev() {
+        due_from[p - 1] = due_from[p - 1].min(due_from[p]);
+    }
+    let mut open = Open::new(first);
+    // The finished task with the latest due time so far.
+    let mut latest = first;
+    for (&timed, &due_later) in rest.iter().zip(&due_from[1..]) {
+        if latest.due.saturating_sub(due_later) < TIMER_TICK {
+            seen.close(std::mem::replace(&mut open, Open::new(timed)));
+        } else {
+            open.stretch.add(timed);
+        }
+        let gap = latest.due.saturating_sub(timed.due);
+        if gap >= TIMER_TICK {
+            seen.late.push(timed.task);
+            open.late.push(timed.task);
+            if open.worst.is_none_or(|w| gap > w.gap) {
+                open.worst = Some(Inversion {
+                    gap,
+                    task: timed.task,
+                    before: latest.task,
+                });
+            }
+        } else if timed.due > latest.due {
+            latest = timed;
+        }
+    }
+    seen.close(open);
+    seen
+}
+
+pub(super) fn order_check(reading: &Reading, delays: &[Duration], flavor: Flavor) -> Check {
+    let kind = CheckKind::CompletionOrder;
+    let Some(finishes) = reading.timed_finishes(delays) else {
+        return not_applicable(kind, "no task started");
+    };
+    if finishes.len() < 2 {
+        return not_applicable(kind, "fewer than two tasks ran once to the end");
+    }
+    let seen = read(&finishes);
+    let late_text = format!("finished after a task due {TICK_TEXT} or more later");
+    let evidence = match (seen.worst_unexplained, seen.worst_inversion) {
+        (Some(stretch), Some(worst)) => format!(
+            "{} while the runtime kept time: task {} finished {} before task {} fell due, in \
+             one stretch of finishes with them, and a runtime that falls behind fires such a \
+             stretch together, after its last due time; worst: task {} finished after task {}, \
+             which fell due {} after it (due = start + delay)",
+            seen.unexplained.describe(&late_text),
+            stretch.first.task,
+            Secs(stretch.shortfall()),
+            stretch.latest.task,
+            worst.task,
+            worst.before,
+            Secs(worst.gap),
+        ),
+        _ => match seen.largest_backlog {
+            Some(largest) => format!(
+                "{}, each in a backlog the runtime fired late, after all of it fell due \
+                 ({} {}; the largest: {} tasks due over {}, finishing from {} after the \
+                 earliest of them fell due) (due = start + delay)",
+                seen.late.describe(&late_text),
+                seen.backlogs,
+                if seen.backlogs == 1 {
+                    "backlog"
+                } else {
+                    "backlogs"
+                },
+                largest.tasks,
+                Secs(largest.latest.due - largest.earliest_due),
+                Secs(largest.first.finished.saturating_sub(largest.earliest_due)),
+            ),
+            None => format!(
+                "none of {} {late_text} (due = start + delay){}",
+                finishes.len(),
+                reading
+                    .started_together()
+                    .map_or(String::new(), |spread| format!(
+                        "; all started within {}, so this is the order of their delays",
+                        Secs(spread)
+                    ))
+            ),
+        },
+    };
+    // The current-thread scheduler runs woken tasks first in, first out, in the order the
+    // timer woke them. The multi-threaded one runs them in parallel, on threads the OS may
+    // pause, and puts the task a worker woke last first in line (its "LIFO slot").
+    if flavor == Flavor::MultiThread {
+        return not_applicable(
+            kind,
+            &format!(
+                "a multi-thread runtime promises no finishing order: its workers run in \
+                 parallel and the OS may pause any of them; seen: {evidence}"
+            ),
+        );
+    }
+    Check {
+        kind,
+        verdict: pass_if(seen.worst_unexplained.is_none()),
+        evidence,
+    }
+}
