@@ -218,6 +218,15 @@ pub enum Error {
         /// What was wrong with the message.
         message: String,
     },
+    // ----- mpi -----
+    /// The MPI backend cannot run: not started by `mpirun`, no worker ranks, ranks running
+    /// different builds, a message too large for MPI, or `init()` not called.
+    #[error("MPI: {reason}")]
+    #[non_exhaustive]
+    Mpi {
+        /// What is wrong, and what to do about it.
+        reason: String,
+    },
     // ----- workers -----
     /// The operating system refused to start a thread (too many threads, out of memory…).
     #[error("could not start thread {name:?}: {source}")]

@@ -17,6 +17,8 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for super::Threads {}
     impl Sealed for super::Processes {}
+    #[cfg(feature = "mpi")]
+    impl Sealed for crate::pool::Mpi {}
 }
 
 /// Where a [`Pool`](super::Pool) runs its tasks: [`Threads`] or [`Processes`].

@@ -1,13 +1,13 @@
 //! The process backend: workers are re-executions of this program.
 
 mod engine;
-mod entry;
+pub(crate) mod entry;
 mod image;
-mod job;
+pub(crate) mod job;
 mod patient;
 mod serde_text;
 mod spawn;
-mod wire;
+pub(crate) mod wire;
 mod worker;
 
 use std::sync::Arc;
@@ -61,6 +61,9 @@ where
 /// the guard, that run would execute `main` from the top — and start a pool of its own. With
 /// it, the run becomes a worker here, serves tasks until the pool lets it go, and exits
 /// without ever returning.
+///
+/// Built with the `mpi` feature and started by `mpirun`, it also starts MPI: every rank but
+/// rank 0 becomes a worker of `MpiPool` here (chapter 6).
 ///
 /// Call it before anything else, argument parsing included: the pool starts its workers with
 /// arguments of its own (ignored by a program that calls `init` first). In a test binary
@@ -151,6 +154,8 @@ where
 /// ```
 pub fn init() {
     worker::serve_if_worker();
+    #[cfg(feature = "mpi")]
+    super::mpi::serve_if_worker_rank();
 }
 
 /// Defines the test that a libtest test binary needs to serve as a process-pool worker.
