@@ -167,6 +167,18 @@ pub enum Error {
         waited: std::time::Duration,
     },
 
+    /// A pool's task or callback waited on that same pool (`apply`, `map`, `get`, `join`…),
+    /// which could wait for itself forever: refused instead.
+    #[error(
+        "{action} was called from inside a task or callback of the same pool, where it could \
+         wait for itself forever; wait outside the pool, or use a second pool"
+    )]
+    #[non_exhaustive]
+    PoolReentered {
+        /// What was attempted: `"apply"`, `"get"`, `"join"`, …
+        action: &'static str,
+    },
+
     /// A task was submitted to a pool after `close()` or `terminate()`.
     #[error("the pool no longer accepts tasks ({action} after close() or terminate())")]
     #[non_exhaustive]

@@ -34,11 +34,13 @@ mod chunk;
 mod exit;
 mod idle;
 mod imap;
+mod map;
 #[cfg(feature = "mpi")]
 mod mpi;
 mod options;
 mod process;
 mod queue;
+mod reentry;
 mod result;
 mod sink;
 mod slot;
@@ -56,7 +58,7 @@ pub use mpi::{Mpi, worker_ranks};
 pub use options::MapOptions;
 pub use process::init;
 pub use result::{AsyncResult, MapResult, Progress};
-pub use task::Task;
+pub use task::{Task, TaskOnce};
 
 /// A pool of worker threads: Python's `multiprocessing.pool.ThreadPool`, without the GIL.
 ///

@@ -16,7 +16,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::Task;
-use super::backend::{Backend, Runs};
+use super::backend::Backend;
+use super::backend::sealed::{BackendImpl, RunsImpl};
 use super::buffer::Chunk;
 use super::process::entry;
 use super::process::job::{ProcessJob, TypedChunk};
@@ -51,18 +52,24 @@ pub(crate) use world::serve_if_worker_rank;
 #[derive(Debug, Clone, Copy)]
 pub struct Mpi;
 
-impl Backend for Mpi {
-    const NAME: &'static str = "mpi";
+impl BackendImpl for Mpi {
     type Engine = engine::MpiEngine;
 }
 
-#[allow(private_interfaces)]
-impl<F, Args> Runs<F, Args> for Mpi
+impl Backend for Mpi {
+    const NAME: &'static str = "mpi";
+}
+
+impl<F, Args> RunsImpl<F, Args> for Mpi
 where
     F: Task<Args> + Copy,
     Args: Serialize + DeserializeOwned + Send + 'static,
     F::Output: Serialize + DeserializeOwned,
 {
+    fn job_once(f: F, args: Args, sink: Sink<F::Output>) -> ProcessJob {
+        Self::job(&Arc::new(f), Chunk::whole(vec![args]), sink)
+    }
+
     fn job(_f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> ProcessJob {
         Box::new(TypedChunk {
             entry: entry::chunk_entry::<F, Args>(),

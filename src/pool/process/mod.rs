@@ -19,24 +19,31 @@ use engine::ProcessEngine;
 use job::{ProcessJob, TypedChunk};
 
 use super::Task;
-use super::backend::{Backend, Processes, Runs};
+use super::backend::sealed::{BackendImpl, RunsImpl};
+use super::backend::{Backend, Processes};
 use super::buffer::Chunk;
 use super::sink::Sink;
 #[allow(unused_imports)] // named by the docs
 use crate::Error;
 
-impl Backend for Processes {
-    const NAME: &'static str = "processes";
+impl BackendImpl for Processes {
     type Engine = ProcessEngine;
 }
 
-#[allow(private_interfaces)]
-impl<F, Args> Runs<F, Args> for Processes
+impl Backend for Processes {
+    const NAME: &'static str = "processes";
+}
+
+impl<F, Args> RunsImpl<F, Args> for Processes
 where
     F: Task<Args> + Copy,
     Args: Serialize + DeserializeOwned + Send + 'static,
     F::Output: Serialize + DeserializeOwned,
 {
+    fn job_once(f: F, args: Args, sink: Sink<F::Output>) -> ProcessJob {
+        Self::job(&Arc::new(f), Chunk::whole(vec![args]), sink)
+    }
+
     fn job(_f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> ProcessJob {
         Box::new(TypedChunk {
             entry: entry::chunk_entry::<F, Args>(),
