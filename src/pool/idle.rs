@@ -37,14 +37,21 @@ const SPINS: u32 = 6;
 pub(crate) struct ActiveWait {
     started: Instant,
     polls: u32,
+    window: Duration,
 }
 
 impl ActiveWait {
-    /// Starts waiting now.
+    /// Starts waiting now, for the pools' usual [`ACTIVE_WAIT`].
     pub(crate) fn start() -> Self {
+        Self::for_at_most(ACTIVE_WAIT)
+    }
+
+    /// Starts waiting now, polling for at most `window` (a busy CPU cuts it short).
+    pub(crate) fn for_at_most(window: Duration) -> Self {
         ActiveWait {
             started: Instant::now(),
             polls: 0,
+            window,
         }
     }
 
@@ -59,12 +66,12 @@ impl ActiveWait {
             return true;
         }
         let now = Instant::now();
-        if now.duration_since(self.started) >= ACTIVE_WAIT || BUSY.at(now) {
+        if now.duration_since(self.started) >= self.window || BUSY.at(now) {
             return false;
         }
         std::thread::yield_now();
         let yielded = now.elapsed();
-        if yielded >= ACTIVE_WAIT {
+        if yielded >= self.window {
             BUSY.seen(now + yielded);
             return false;
         }
