@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod coro;
 mod error;
+pub mod grade;
 pub mod lab;
 mod panic_message;
 pub mod pool;
