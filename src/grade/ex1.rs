@@ -345,6 +345,25 @@ mod tests {
     }
 
     #[test]
+    fn a_monotonic_reading_instead_of_a_difference_fails_the_clocks_part() {
+        fn absolute(path: &Path, name: &str, index: u64) -> io::Result<RoundTrip> {
+            let trip = right(path, name, index)?;
+            Ok(RoundTrip {
+                write: Times {
+                    monotonic_ns: Clock::Monotonic.now_ns(),
+                    cpu_ns: trip.write.cpu_ns,
+                },
+                ..trip
+            })
+        }
+        let why = failure(&check(absolute), "clocks").unwrap();
+        assert!(
+            why.contains("write took") && why.contains("monotonic clock"),
+            "{why}"
+        );
+    }
+
+    #[test]
     fn plausible_accepts_its_bounds_and_refuses_beyond() {
         assert!(plausible("write", "CPU", FLOOR_NS, FLOOR_NS).is_ok());
         assert!(plausible("write", "CPU", FLOOR_NS - 1, 10_000).is_err());

@@ -199,6 +199,8 @@ mod tests {
             why.contains("\"Łukasz\", 6") && why.contains("6 letters"),
             "{why}"
         );
+        assert!(why.contains("returned false, expected true"), "{why}");
+        assert!(why.contains("the digit to look for is 6"), "{why}");
     }
 
     #[test]
@@ -228,6 +230,10 @@ mod tests {
         }
         let why = failure(&check(no_modulo, right_benchmark), "agrees").unwrap();
         assert!(why.contains("Maximilian"), "{why}");
+        assert!(
+            why.contains("10 letters, so the digit to look for is 0"),
+            "{why}"
+        );
     }
 
     #[test]

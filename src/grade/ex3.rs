@@ -216,6 +216,17 @@ mod tests {
     }
 
     #[test]
+    fn a_pool_that_cannot_start_is_said_to_be_the_graders_failure() {
+        let refused = ThreadPool::new(0).unwrap_err();
+        let why = cannot_start(refused);
+        assert!(
+            why.starts_with("the grader could not start the pool: "),
+            "{why}"
+        );
+        assert!(why.len() > "the grader could not start the pool: ".len());
+    }
+
+    #[test]
     fn the_dataset_holds_the_edge_rows() {
         let rows = dataset();
         assert_eq!(rows.len(), ROWS + 3);

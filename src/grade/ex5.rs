@@ -299,6 +299,19 @@ mod tests {
     }
 
     #[test]
+    fn a_task_knows_its_delay() {
+        // Sorting by delay, then gathering, is still a gather: and needs `delay` to be right.
+        async fn longest_first(mut tasks: Vec<LabTask>) {
+            tasks.sort_by_key(|task| std::cmp::Reverse(task.delay()));
+            let delays: Vec<Duration> = tasks.iter().map(LabTask::delay).collect();
+            assert!(delays.windows(2).all(|pair| pair[0] >= pair[1]));
+            assert!(delays[0] > Duration::from_secs(3), "{delays:?}");
+            together(tasks).await;
+        }
+        assert_eq!(check(lab_delays, longest_first).points(), 2);
+    }
+
+    #[test]
     fn wrong_delays_fail_the_delays_part() {
         fn too_few(count: usize) -> Vec<Duration> {
             lab_delays(count - 1)

@@ -163,6 +163,19 @@ mod tests {
     }
 
     #[test]
+    fn short_titles_still_leave_room_for_the_header() {
+        let parts = vec![Part::new("a", Ok(())), Part::new("b", Err("why".into()))];
+        let table = ScoreTable::new(vec![outcome(4, "x", parts)]);
+        assert_eq!(table.outcomes()[0].exercise, 4);
+        let mut out = Vec::new();
+        table.write_to(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "  # exercise  points\n  4 x         1/2\n      ✗ b: why\ntotal 1/2\n"
+        );
+    }
+
+    #[test]
     fn a_refused_write_is_returned() {
         let table = ScoreTable::new(vec![outcome(1, "x", vec![Part::new("a", Ok(()))])]);
         let err = table
