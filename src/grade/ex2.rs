@@ -231,7 +231,7 @@ mod tests {
         let why = failure(&check(no_modulo, right_benchmark), "agrees").unwrap();
         assert!(why.contains("Maximilian"), "{why}");
         assert!(
-            why.contains("10 letters, so the digit to look for is 0"),
+            why.contains("20 letters, so the digit to look for is 0"),
             "{why}"
         );
     }

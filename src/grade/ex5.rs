@@ -347,7 +347,7 @@ mod tests {
             let mut delays = vec![Duration::from_secs(2); count];
             delays[0] = Duration::from_secs(1);
             delays[1] = Duration::from_secs(3);
-            delays[2] = Duration::from_nanos(rand::random::<u32>().into());
+            delays[2] = Duration::from_nanos(rand::random::<u16>().into());
             delays
         }
         fn widest(count: usize) -> Vec<Duration> {
