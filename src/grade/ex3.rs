@@ -37,20 +37,27 @@ pub type OnProcesses = fn(pool: &ProcessPool, rows: Vec<Row>) -> crate::Result<V
 ///
 /// # Examples
 ///
-/// ```
-/// use concurrency_lab::grade::ex3;
-/// use concurrency_lab::pool::{ProcessPool, ThreadPool};
-/// use concurrency_lab::lab::range_count::Row;
+/// A program that grades uses a process pool, so it calls `pool::init()` first:
 ///
-/// fn unwritten(_: &ThreadPool, _: Vec<Row>) -> concurrency_lab::Result<Vec<usize>> {
+/// ```rust,standalone_crate
+/// use concurrency_lab::grade::ex3;
+/// use concurrency_lab::lab::range_count::Row;
+/// use concurrency_lab::pool::{self, ProcessPool, ThreadPool};
+///
+/// fn nothing(_: &ThreadPool, _: Vec<Row>) -> concurrency_lab::Result<Vec<usize>> {
 ///     Ok(Vec::new())
 /// }
-/// fn unwritten_too(_: &ProcessPool, _: Vec<Row>) -> concurrency_lab::Result<Vec<usize>> {
+/// fn nothing_either(_: &ProcessPool, _: Vec<Row>) -> concurrency_lab::Result<Vec<usize>> {
 ///     Ok(Vec::new())
 /// }
-/// let outcome = ex3::check(unwritten, unwritten_too);
-/// assert_eq!(outcome.points(), 0);
-/// assert!(outcome.parts[0].failure.as_deref().unwrap().contains("0 counts for 5003 rows"));
+///
+/// fn main() {
+///     pool::init();
+///     let outcome = ex3::check(nothing, nothing_either);
+///     assert_eq!(outcome.points(), 0);
+///     let why = outcome.parts[0].failure.as_deref().unwrap();
+///     assert!(why.contains("0 counts for 5003 rows"), "{why}");
+/// }
 /// ```
 pub fn check(on_threads: OnThreads, on_processes: OnProcesses) -> Outcome {
     let threads = bounded("the count on threads", BOUND, move || {
