@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::builder::RangedU64ValueParser;
 use clap::{Parser, ValueEnum};
+use concurrency_lab::lab::LabError;
 use concurrency_lab::lab::range_count::{DEFAULT_ROWS, DEFAULT_SEED, compare, random_rows};
 use concurrency_lab::pool::{self, ProcessPool, ThreadPool, cpu_count};
 
@@ -67,7 +68,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> concurrency_lab::Result<()> {
+fn run(args: &Args) -> Result<(), LabError> {
     let workers = args.workers.unwrap_or_else(cpu_count);
     println!("seed {} (--seed to change it)", args.seed);
     let rows = random_rows(args.rows, args.seed);

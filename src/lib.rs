@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod coro;
+pub mod course;
 mod error;
 pub mod grade;
 pub mod lab;

@@ -353,7 +353,7 @@ async fn a_sink_that_fails_ends_the_gather_with_an_error_naming_the_line() {
         let err = gather(&delays, how, &log)
             .await
             .expect_err("the pipe closed");
-        let Error::SinkWrite { what, source } = &err else {
+        let Error::SinkWrite { what, source, .. } = &err else {
             panic!("expected SinkWrite, got {err:?}");
         };
         assert!(what.starts_with("log line"), "{what}");

@@ -16,7 +16,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use concurrency_lab::Error;
-use concurrency_lab::pool::{self, MapOptions, ProcessPool, ThreadPool};
+use concurrency_lab::pool::{self, MapOptions, ProcessPool, ThreadPool, WorkerExit};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize, Serializer};
@@ -322,7 +322,7 @@ fn a_panicking_task_is_an_error_and_the_pool_goes_on() -> Outcome {
     let pool = ProcessPool::new(2).map_err(|e| e.to_string())?;
     let err = pool.apply(fail_on_three, (3,)).unwrap_err();
     ensure(
-        matches!(&err, Error::TaskPanicked { message } if message == "three is not allowed"),
+        matches!(&err, Error::TaskPanicked { message, .. } if message == "three is not allowed"),
         || format!("got {err}"),
     )?;
     let outcomes: Vec<_> = pool.imap(fail_on_three, 0..6).collect();
@@ -352,8 +352,14 @@ fn a_worker_killed_mid_task_is_reported_and_replaced() -> Outcome {
     kill(Pid::from_raw(pid as i32), Signal::SIGKILL).map_err(|e| e.to_string())?;
     let err = doomed.get_timeout(BOUND).unwrap_err();
     ensure(
-        matches!(&err, Error::WorkerDied { pid: p, status } if *p == pid && status.contains("SIGKILL")),
-        || format!("expected WorkerDied for {pid} by SIGKILL, got {err}"),
+        matches!(&err, Error::WorkerDied { pid: p, exit, .. }
+            if *p == pid && *exit == WorkerExit::Signal(9) && exit.signal_name() == Some("SIGKILL")),
+        || format!("expected WorkerDied for {pid} by signal 9, got {err}"),
+    )?;
+    ensure(
+        err.to_string()
+            .ends_with(": was killed by signal 9 (SIGKILL)"),
+        || format!("the message should say how the worker died: {err}"),
     )?;
     let results = pool
         .map_async_with(square, 0..1000, MapOptions::new().chunksize(1))
@@ -484,6 +490,7 @@ fn unserialisable_arguments_and_results_are_errors() -> Outcome {
             &err,
             Error::Serialization {
                 what: "arguments",
+                type_name: "(pool_processes::Unsendable,)",
                 ..
             }
         ),
@@ -491,8 +498,21 @@ fn unserialisable_arguments_and_results_are_errors() -> Outcome {
     )?;
     let err = pool.apply(makes_unsendable, (2,)).unwrap_err();
     ensure(
-        matches!(&err, Error::Serialization { what: "result", .. }),
+        matches!(
+            &err,
+            Error::Serialization {
+                what: "result",
+                type_name: "pool_processes::Unsendable",
+                ..
+            }
+        ),
         || format!("result: {err}"),
+    )?;
+    ensure(
+        err.to_string().starts_with(
+            "could not serialise the task's result, of type `pool_processes::Unsendable`",
+        ),
+        || format!("the message should name the type: {err}"),
     )?;
     ensure(
         pool.apply(square, (12,)).map_err(|e| e.to_string())? == 144,
@@ -527,7 +547,7 @@ fn an_initializer_that_panics_fails_the_build() -> Outcome {
         .initializer(broken_initializer)
         .build();
     ensure(
-        matches!(&built, Err(Error::InitializerPanicked { message }) if message == "no database here"),
+        matches!(&built, Err(Error::InitializerPanicked { message, .. }) if message == "no database here"),
         || format!("{built:?}"),
     )
 }

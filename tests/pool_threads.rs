@@ -19,7 +19,7 @@ fn a_panicking_task_is_an_error_and_the_pool_goes_on() {
         .apply(|| -> u32 { panic!("task {} failed", 7) }, ())
         .unwrap_err();
     assert!(
-        matches!(&err, Error::TaskPanicked { message } if message == "task 7 failed"),
+        matches!(&err, Error::TaskPanicked { message, .. } if message == "task 7 failed"),
         "{err}"
     );
     assert_eq!(pool.apply(|a: u32, b: u32| a + b, (40, 2)).unwrap(), 42);
@@ -39,7 +39,7 @@ fn a_map_reports_its_first_failing_item_and_the_pool_goes_on() {
         .get_timeout(BOUND)
         .unwrap_err();
     assert!(
-        matches!(&err, Error::TaskPanicked { message } if message == "item 5"),
+        matches!(&err, Error::TaskPanicked { message, .. } if message == "item 5"),
         "{err}"
     );
     assert_eq!(pool.map(|n: u32| n * 2, 0..5).unwrap(), [0, 2, 4, 6, 8]);
@@ -51,7 +51,9 @@ fn a_panicking_callback_neither_kills_nor_hangs_the_pool() {
     let boom = Callbacks::new().on_success(|_: &u32| panic!("callback exploded"));
     let result = pool.apply_async_with(|| 1_u32, (), boom).unwrap();
     let err = result.get_timeout(BOUND).unwrap_err();
-    assert!(matches!(&err, Error::CallbackPanicked { message } if message == "callback exploded"));
+    assert!(
+        matches!(&err, Error::CallbackPanicked { message, .. } if message == "callback exploded")
+    );
 
     let boom_on_error = Callbacks::new().on_error(|_| panic!("error callback exploded"));
     let failing = pool
@@ -100,7 +102,7 @@ fn get_timeout_gives_up_and_the_result_still_arrives() {
     assert_eq!(blocked.successful(), None);
     let again = pool.apply_async(|| 9, ()).unwrap();
     let err = again.get_timeout(Duration::from_millis(20)).unwrap_err();
-    assert!(matches!(err, Error::Timeout { waited } if waited == Duration::from_millis(20)));
+    assert!(matches!(err, Error::Timeout { waited, .. } if waited == Duration::from_millis(20)));
     release.send(()).unwrap();
     assert!(
         blocked.get_timeout(BOUND).unwrap(),
@@ -119,14 +121,20 @@ fn a_closed_pool_refuses_work_but_finishes_what_it_has() {
     pool.close(); // twice is fine
     assert!(matches!(
         pool.apply(|| 1, ()),
-        Err(Error::PoolClosed { action: "apply" })
+        Err(Error::PoolClosed {
+            action: "apply",
+            ..
+        })
     ));
     assert!(matches!(
         pool.map(|n: u8| n, [1]),
-        Err(Error::PoolClosed { action: "map" })
+        Err(Error::PoolClosed { action: "map", .. })
     ));
     let first = pool.imap(|n: u8| n, [1]).next().unwrap();
-    assert!(matches!(first, Err(Error::PoolClosed { action: "imap" })));
+    assert!(matches!(
+        first,
+        Err(Error::PoolClosed { action: "imap", .. })
+    ));
     pool.join_timeout(BOUND).unwrap();
     let total: u64 = queued
         .into_iter()
@@ -275,7 +283,9 @@ fn an_initializer_that_panics_at_start_fails_the_build() {
         .workers(3)
         .initializer(|| panic!("no config"))
         .build();
-    assert!(matches!(built, Err(Error::InitializerPanicked { message }) if message == "no config"));
+    assert!(
+        matches!(built, Err(Error::InitializerPanicked { message, .. }) if message == "no config")
+    );
 }
 
 #[test]
@@ -338,7 +348,7 @@ fn imap_keeps_going_after_a_failed_item() {
         .imap(|n: u32| if n == 2 { panic!("two") } else { n }, 0..5)
         .collect();
     assert_eq!(outcomes.len(), 5);
-    assert!(matches!(&outcomes[2], Err(Error::TaskPanicked { message }) if message == "two"));
+    assert!(matches!(&outcomes[2], Err(Error::TaskPanicked { message, .. }) if message == "two"));
     let fine: Vec<u32> = outcomes.into_iter().filter_map(Result::ok).collect();
     assert_eq!(fine, [0, 1, 3, 4]);
 }

@@ -141,8 +141,8 @@ where
         "a task that panics fails its variant with the panic's message; the pool goes on".into(),
         Box::new(move || {
             match apply_async_then_get(&p, faulty, with_a_bad_row) {
-                Err(Error::TaskPanicked { message }) if message == "a big number in [1, 70, 2]" => {
-                }
+                Err(Error::TaskPanicked { message, .. })
+                    if message == "a big number in [1, 70, 2]" => {}
                 other => return Err(format!("expected the task's panic, got {other:?}")),
             }
             let counts = Variant::Map
@@ -187,6 +187,6 @@ fn same(got: &[usize], expected: &[usize]) -> Check {
     }
 }
 
-fn text(err: Error) -> String {
+fn text(err: impl std::fmt::Display) -> String {
     err.to_string()
 }

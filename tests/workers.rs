@@ -208,7 +208,7 @@ fn a_panicking_worker_is_reported_and_the_others_carry_on() {
     let outcomes = within("stopping the group", move || group.stop());
     assert_eq!(outcomes.len(), 3);
     match &outcomes[1] {
-        Err(Error::WorkerPanicked { id: 1, message }) => {
+        Err(Error::WorkerPanicked { id: 1, message, .. }) => {
             assert_eq!(message, "worker 1 gives up at tick 2");
         }
         other => panic!("worker 1: expected its panic, got {other:?}"),
@@ -238,7 +238,7 @@ fn a_failing_job_ends_only_its_own_worker() {
 
     let outcomes = within("stopping the group", move || group.stop());
     match &outcomes[2] {
-        Err(err @ Error::WorkerFailed { id: 2, source }) => {
+        Err(err @ Error::WorkerFailed { id: 2, source, .. }) => {
             assert_eq!(source.kind(), io::ErrorKind::StorageFull);
             assert_eq!(
                 err.to_string(),

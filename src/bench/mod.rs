@@ -1,4 +1,14 @@
-#![doc = include_str!("../../docs/bench.md")]
+//! Measuring many times: Python's `timeit`, and a careful harness on top of it.
+//!
+//! This page is the reference. The lecture is [chapter 2](crate::course::ch2_bench). This module
+//! is also the harness of the crate's own benchmarks (`benches/`).
+//!
+//! | piece | what it is |
+//! |-------|------------|
+//! | [`timeit`], [`repeat`], [`autorange`] | Python's three `timeit` functions |
+//! | [`Bench`] | warm-up, calibration, samples → a [`Report`] of [`Stats`] |
+//! | [`Group`], [`compare`] | benchmarks measured in turns, compared as ratios |
+//! | [`black_box`] | keeps the optimiser from deleting what you measure |
 
 mod builder;
 mod group;

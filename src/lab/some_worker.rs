@@ -198,10 +198,13 @@ impl RunReport {
     /// # Examples
     ///
     /// ```
-    /// use concurrency_lab::{Error, lab::some_worker::RunReport};
+    /// use std::time::Duration;
+    /// use concurrency_lab::{lab::some_worker::RunReport, workers::Worker};
     ///
-    /// let panicked = Error::WorkerPanicked { id: 0, message: "boom".into() };
-    /// assert!(!RunReport { outcomes: vec![Err(panicked)] }.all_clean());
+    /// let fragile = Worker::spawn(0, Duration::from_millis(1), |_| panic!("boom"))?;
+    /// let panicked = fragile.stop(); // Err(Error::WorkerPanicked { .. })
+    /// assert!(!RunReport { outcomes: vec![panicked] }.all_clean());
+    /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn all_clean(&self) -> bool {
         self.outcomes.iter().all(Result::is_ok)

@@ -1,4 +1,29 @@
-#![doc = include_str!("../../docs/pool.md")]
+//! Pools of workers: Python's `multiprocessing.Pool` and `ThreadPool`, over OS threads and OS
+//! processes, with one API.
+//!
+//! This page is the reference. The lecture is [chapter 3](crate::course::ch3_pool), with two
+//! appendices: [using pools well](crate::course::ch3_pool_deeper) and [inside the process
+//! pool](crate::course::ch3_pool_inside).
+//!
+//! | piece | what it is |
+//! |-------|------------|
+//! | [`ThreadPool`], [`ProcessPool`] | `Pool<Threads>` and `Pool<Processes>`: one [`Pool`] type, two [backends](Backend) |
+//! | [`Pool::apply`], [`Pool::apply_async`] | one task; [`AsyncResult`] is the handle to its result |
+//! | [`Callbacks`] | Python's `callback=` and `error_callback=` |
+//! | [`Pool::map`], [`Pool::map_async`], [`Pool::starmap`] | many tasks, cut into chunks; [`MapResult`] reports [`Progress`] |
+//! | [`Pool::imap`], [`Pool::imap_unordered`] | a lazy map: an [`IMap`] iterator with a bounded number of chunks in flight |
+//! | [`Pool::close`], [`Pool::join`], [`Pool::terminate`] | shutting down |
+//! | [`PoolBuilder`] | workers, `initializer`, `max_tasks_per_child` |
+//! | [`init`] | the first line of `main` in a program that uses a process pool |
+//! | [`WorkerExit`] | how a worker process ended, carried by [`Error::WorkerDied`](crate::Error::WorkerDied) |
+//!
+//! ```
+//! use concurrency_lab::pool::ThreadPool;
+//!
+//! let pool = ThreadPool::new(2)?; // ProcessPool::new(2), with pool::init() first in main
+//! assert_eq!(pool.map(|n: u64| n * n, 1..=4)?, [1, 4, 9, 16]);
+//! # Ok::<(), concurrency_lab::Error>(())
+//! ```
 
 mod api;
 mod backend;
@@ -6,6 +31,7 @@ mod buffer;
 mod builder;
 mod callbacks;
 mod chunk;
+mod exit;
 mod idle;
 mod imap;
 mod options;
@@ -21,6 +47,7 @@ pub use api::Pool;
 pub use backend::{Backend, Processes, Runs, Threads};
 pub use builder::PoolBuilder;
 pub use callbacks::Callbacks;
+pub use exit::WorkerExit;
 pub use imap::IMap;
 pub use options::MapOptions;
 pub use process::init;

@@ -26,6 +26,8 @@ const TERMINATED: u8 = 2;
 pub(crate) struct JobQueue<J> {
     sender: Sender<Message<J>>,
     receiver: Receiver<Message<J>>,
+    /// Rung after every send: idle workers sleep on it (see `pool::idle`).
+    bell: idle::Bell,
     /// RUNNING, CLOSED or TERMINATED; it only moves forward.
     state: AtomicU8,
     /// Held for reading while submitting and for writing while changing `state`, so that no
@@ -43,6 +45,7 @@ impl<J> JobQueue<J> {
         JobQueue {
             sender,
             receiver,
+            bell: idle::Bell::new(),
             state: AtomicU8::new(RUNNING),
             submit_gate: RwLock::new(()),
             workers,
@@ -67,12 +70,14 @@ impl<J> JobQueue<J> {
                     unreachable!("only jobs are submitted")
                 };
                 (job, Error::PoolClosed { action })
-            })
+            })?;
+        self.bell.ring();
+        Ok(())
     }
 
     /// The next job for a worker, or `None` when the worker should exit.
     pub(crate) fn next(&self) -> Option<J> {
-        match idle::next_message(&self.receiver)? {
+        match idle::next_message(&self.receiver, &self.bell)? {
             Message::Run(job) => Some(job),
             Message::Stop => None,
         }
@@ -108,6 +113,7 @@ impl<J> JobQueue<J> {
             also();
             for _ in 0..self.workers {
                 let _ = self.sender.send(Message::Stop);
+                self.bell.ring();
             }
             discarded
         };

@@ -128,7 +128,7 @@ impl<T> AsyncResult<T> {
     ///
     /// let pool = ThreadPool::new(1)?;
     /// let err = pool.apply_async(|| -> u8 { panic!("no luck") }, ())?.get().unwrap_err();
-    /// assert!(matches!(err, Error::TaskPanicked { ref message } if message == "no luck"));
+    /// assert!(matches!(err, Error::TaskPanicked { ref message, .. } if message == "no luck"));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn get(self) -> Result<T> {

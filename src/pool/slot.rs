@@ -8,9 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use crossbeam::utils::Backoff;
-
 use super::callbacks::Callbacks;
+use super::idle::ActiveWait;
 use crate::Result;
 
 pub(crate) struct Slot<T> {
@@ -66,15 +65,14 @@ impl<T> Slot<T> {
 
     /// Waits until the value is in or `deadline` passes; returns whether it is in.
     ///
-    /// Spins briefly first: a pool's answer often arrives within microseconds, and parking
-    /// the thread would cost more than the wait itself.
+    /// Polls briefly first (see `pool::idle`): a pool's answer often arrives within
+    /// microseconds, and parking the thread would cost more than the wait itself.
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> bool {
-        let backoff = Backoff::new();
-        while !backoff.is_completed() {
-            if self.is_ready() {
-                return true;
+        let mut active = ActiveWait::start();
+        while !self.is_ready() {
+            if !active.again() {
+                break;
             }
-            backoff.snooze();
         }
         let mut state = self.lock();
         while state.value.is_none() {

@@ -1,4 +1,13 @@
-#![doc = include_str!("../../docs/timing.md")]
+//! Measuring once: the four clocks of Python's `time` module, a stopwatch, wall and CPU time.
+//!
+//! This page is the reference. The lecture is [chapter 1](crate::course::ch1_timing).
+//!
+//! | piece | what it is |
+//! |-------|------------|
+//! | [`Clock`] | `time.time_ns`, `perf_counter_ns`, `process_time_ns`, `thread_time_ns` |
+//! | [`Clock::info`], [`Clock::probe`] | `time.get_clock_info`, and the resolution actually seen |
+//! | [`Stopwatch`] | two readings with a name: `elapsed`, `lap`, `restart` |
+//! | [`measure`] | one call's value, with its wall and CPU time |
 
 mod probe;
 mod stopwatch;

@@ -148,7 +148,7 @@ impl WorkerGroup {
     /// })?;
     /// let outcomes = group.stop();
     /// assert!(outcomes[0].is_ok() && outcomes[2].is_ok(), "the others are unaffected");
-    /// assert!(matches!(&outcomes[1], Err(Error::WorkerPanicked { id: 1, message }) if message == "worker 1 gives up"));
+    /// assert!(matches!(&outcomes[1], Err(Error::WorkerPanicked { id: 1, message, .. }) if message == "worker 1 gives up"));
     /// # Ok::<(), Error>(())
     /// ```
     pub fn stop(mut self) -> Vec<Result<WorkerReport>> {

@@ -190,7 +190,7 @@ impl Worker {
     ///
     /// let fragile = Worker::spawn(3, Duration::from_millis(1), |id| panic!("worker {id} tripped"))?;
     /// match fragile.stop() {
-    ///     Err(Error::WorkerPanicked { id, message }) => {
+    ///     Err(Error::WorkerPanicked { id, message, .. }) => {
     ///         assert_eq!(id, 3);
     ///         assert_eq!(message, "worker 3 tripped");
     ///     }

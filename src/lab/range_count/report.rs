@@ -6,10 +6,11 @@ use std::time::Duration;
 use super::variant::{RangeCountBackend, Variant};
 use super::variants::sequential;
 use super::{MAXIMUM, MINIMUM, Row};
+use crate::Error;
 use crate::bench::format_ns;
+use crate::lab::LabError;
 use crate::pool::Pool;
 use crate::timing::Stopwatch;
-use crate::{Error, Result};
 
 /// One line of the table: a variant, the rows it counted, and how long that took.
 ///
@@ -65,7 +66,7 @@ impl Entry {
 /// assert_eq!(report.entries.len(), Variant::ALL.len());
 /// assert_eq!(report.speedup(Variant::Sequential), Some(1.0));
 /// println!("{report}");
-/// # Ok::<(), concurrency_lab::Error>(())
+/// # Ok::<(), concurrency_lab::lab::LabError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -93,7 +94,7 @@ impl Report {
     /// let report = compare(&ThreadPool::new(2)?, &random_rows(100, 1), Some(10))?;
     /// assert_eq!(report.entry(Variant::Apply).map(|e| e.rows), Some(10));
     /// assert_eq!(report.entry(Variant::Map).map(|e| e.rows), Some(100));
-    /// # Ok::<(), concurrency_lab::Error>(())
+    /// # Ok::<(), concurrency_lab::lab::LabError>(())
     /// ```
     pub fn entry(&self, variant: Variant) -> Option<&Entry> {
         self.entries.iter().find(|entry| entry.variant == variant)
@@ -112,7 +113,7 @@ impl Report {
     /// let report = compare(&ThreadPool::new(2)?, &random_rows(1_000, 1), None)?;
     /// let map = report.speedup(Variant::Map).unwrap();
     /// println!("map is {map:.2}× as fast as the loop");
-    /// # Ok::<(), concurrency_lab::Error>(())
+    /// # Ok::<(), concurrency_lab::lab::LabError>(())
     /// ```
     pub fn speedup(&self, variant: Variant) -> Option<f64> {
         let baseline = self.entry(Variant::Sequential)?.ns_per_row();
@@ -207,8 +208,9 @@ fn format_speedup(speedup: f64) -> String {
 /// # Errors
 ///
 /// [`Error::InvalidInput`] for no rows or a limit of zero (nothing to time);
-/// [`Error::CountsDisagree`] when a variant's counts differ from the sequential loop's — a
-/// bug, never noise; the pool's errors ([`Error::TaskPanicked`], [`Error::WorkerDied`], …).
+/// [`LabError::CountsDisagree`] when a variant's counts differ from the sequential loop's — a
+/// bug, never noise; the pool's errors ([`Error::TaskPanicked`], [`Error::WorkerDied`], …),
+/// each inside [`LabError::Library`].
 /// The first failure stops the comparison.
 ///
 /// # Examples
@@ -223,26 +225,25 @@ fn format_speedup(speedup: f64) -> String {
 /// assert_eq!(report.entry(Variant::Apply).unwrap().rows, 500); // one task per row: a prefix
 /// assert_eq!(report.entry(Variant::MapAsync).unwrap().rows, 2_000);
 /// println!("{report}");
-/// # Ok::<(), concurrency_lab::Error>(())
+/// # Ok::<(), concurrency_lab::lab::LabError>(())
 /// ```
 pub fn compare<B: RangeCountBackend>(
     pool: &Pool<B>,
     rows: &[Row],
     one_task_per_row_limit: Option<usize>,
-) -> Result<Report> {
+) -> Result<Report, LabError> {
     if rows.is_empty() {
-        return Err(Error::invalid_input(
-            "rows",
-            0,
-            "there must be at least one row to count",
-        ));
+        return Err(
+            Error::invalid_input("rows", 0, "there must be at least one row to count").into(),
+        );
     }
     if one_task_per_row_limit == Some(0) {
         return Err(Error::invalid_input(
             "one-task-per-row limit",
             0,
             "the apply variants must count at least one row",
-        ));
+        )
+        .into());
     }
     let mut watch = Stopwatch::start();
     let counts = sequential(rows);
@@ -277,9 +278,9 @@ pub fn compare<B: RangeCountBackend>(
 }
 
 /// `Ok` when `got` is `expected`; otherwise an error naming the first difference.
-fn check_agrees(variant: Variant, expected: &[usize], got: &[usize]) -> Result<()> {
+fn check_agrees(variant: Variant, expected: &[usize], got: &[usize]) -> Result<(), LabError> {
     let disagree = |difference| {
-        Err(Error::CountsDisagree {
+        Err(LabError::CountsDisagree {
             variant: variant.name(),
             difference,
         })
@@ -357,11 +358,17 @@ mod tests {
         let pool = ThreadPool::new(1).unwrap();
         let err = compare(&pool, &[], None).unwrap_err();
         assert!(
-            matches!(err, Error::InvalidInput { what: "rows", .. }),
+            matches!(
+                err,
+                LabError::Library(Error::InvalidInput { what: "rows", .. })
+            ),
             "{err}"
         );
         let err = compare(&pool, &random_rows(5, 1), Some(0)).unwrap_err();
-        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+        assert!(
+            matches!(err, LabError::Library(Error::InvalidInput { .. })),
+            "{err}"
+        );
     }
 
     #[test]
@@ -369,7 +376,10 @@ mod tests {
         let pool = ThreadPool::new(1).unwrap();
         pool.close();
         let err = compare(&pool, &random_rows(5, 1), None).unwrap_err();
-        assert!(matches!(err, Error::PoolClosed { .. }), "{err}");
+        assert!(
+            matches!(err, LabError::Library(Error::PoolClosed { .. })),
+            "{err}"
+        );
     }
 
     fn report_with(entries: &[(Variant, usize, u64)], rows: usize) -> Report {

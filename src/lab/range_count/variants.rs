@@ -3,10 +3,9 @@
 
 use std::sync::mpsc;
 
-use super::variant::Variant;
 use super::{MAXIMUM, MINIMUM, Row, count_within};
+use crate::Result;
 use crate::pool::{AsyncResult, Callbacks, Pool, Runs};
-use crate::{Error, Result};
 
 /// Rows per chunk in the [`imap`] variant.
 ///
@@ -41,8 +40,9 @@ pub fn sequential(rows: &[Row]) -> Vec<usize> {
 ///
 /// # Errors
 ///
-/// The pool's: [`Error::PoolClosed`], or a task's failure ([`Error::TaskPanicked`],
-/// [`Error::WorkerDied`], …). The first failure stops the loop.
+/// The pool's: [`Error::PoolClosed`](crate::Error::PoolClosed), or a task's failure
+/// ([`Error::TaskPanicked`](crate::Error::TaskPanicked),
+/// [`Error::WorkerDied`](crate::Error::WorkerDied), …). The first failure stops the loop.
 ///
 /// # Examples
 ///
@@ -120,16 +120,11 @@ where
     for (index, count) in collected.try_iter() {
         counts[index] = Some(count);
     }
-    counts
+    let counts = counts
         .into_iter()
-        .enumerate()
-        .map(|(index, count)| {
-            count.ok_or_else(|| Error::CountsDisagree {
-                variant: Variant::ApplyAsyncCallback.name(),
-                difference: format!("no callback delivered the count of row {index}"),
-            })
-        })
-        .collect()
+        .map(|count| count.expect("the pool runs a task's callback before its handle is ready"))
+        .collect();
+    Ok(counts)
 }
 
 /// `apply_async` then `get` (Python's `[pool.apply_async(f, args) for row in data]`, then
@@ -271,6 +266,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
     use crate::lab::range_count::{
         bounded, howmany_within_range, howmany_within_range_rowonly, random_rows,
     };

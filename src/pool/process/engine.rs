@@ -15,9 +15,10 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use super::job::ProcessJob;
-use super::spawn::{self, Launch, Worker, describe};
+use super::spawn::{self, Launch, Worker};
 use super::wire::{self, EXIT};
 use super::worker::started_as_worker_without_init;
+use crate::pool::WorkerExit;
 use crate::pool::backend::{Config, Engine};
 use crate::pool::queue::{JobQueue, all_ready};
 use crate::{Error, Result};
@@ -189,8 +190,10 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
         let current = worker.as_mut().expect("started just above");
         request.clear();
         if let Err(message) = job.encode(&mut request) {
+            let type_name = job.arguments_type();
             job.fail(&|| Error::Serialization {
                 what: "arguments",
+                type_name,
                 message: message.clone(),
             });
             continue;
@@ -203,15 +206,12 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
             Ok(false) | Err(_) => {
                 let dead = worker.take().expect("the worker was running");
                 let pid = dead.pid();
-                let status = reap(shared, slot, dead);
+                let exit = reap(shared, slot, dead);
                 if shared.terminated() {
                     job.fail(&|| Error::PoolTerminated);
                     return;
                 }
-                job.fail(&|| Error::WorkerDied {
-                    pid,
-                    status: status.clone(),
-                });
+                job.fail(&|| Error::WorkerDied { pid, exit });
                 *worker = start_worker(shared, slot).ok(); // a fresh worker takes its place
                 tasks_done = 0;
                 continue;
@@ -251,11 +251,11 @@ fn retire(shared: &Shared, slot: usize, mut worker: Worker) {
 }
 
 /// Waits for a worker that has exited or is about to, and says how it ended.
-fn reap(shared: &Shared, slot: usize, mut worker: Worker) -> String {
+fn reap(shared: &Shared, slot: usize, mut worker: Worker) -> WorkerExit {
     shared.set_pid(slot, None);
     drop(worker.socket); // a worker still reading sees the end of its input and exits
-    match worker.child.wait() {
-        Ok(status) => describe(status),
-        Err(e) => format!("its exit status is unknown ({e})"),
-    }
+    worker
+        .child
+        .wait()
+        .map_or(WorkerExit::Unknown, WorkerExit::from)
 }

@@ -1,5 +1,7 @@
 //! A chunk of work for a worker process: its arguments out as bytes, its outcomes back in.
 
+use std::any::type_name;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -16,6 +18,8 @@ pub(crate) trait RemoteChunk: Send {
     fn deliver(self: Box<Self>, reply: &[u8]);
     /// Fails every item of the chunk.
     fn fail(self: Box<Self>, error: &dyn Fn() -> Error);
+    /// The name of the items' type, for an error that says which type did not serialise.
+    fn arguments_type(&self) -> &'static str;
 }
 
 /// A process pool's job.
@@ -62,6 +66,7 @@ where
                 let message = String::from_utf8_lossy(message).into_owned();
                 sink.fail_rest(|| Error::Serialization {
                     what: "arguments",
+                    type_name: type_name::<Args>(),
                     message: message.clone(),
                 });
             }
@@ -74,19 +79,27 @@ where
     fn fail(self: Box<Self>, error: &dyn Fn() -> Error) {
         self.sink.fail_rest(error);
     }
+
+    fn arguments_type(&self) -> &'static str {
+        type_name::<Args>()
+    }
 }
 
 /// What went wrong decoding a reply; every later item of the chunk fails with it too.
 enum DecodeError {
-    Result(String),
+    Result {
+        type_name: &'static str,
+        message: String,
+    },
     Protocol(String),
 }
 
 impl DecodeError {
     fn replicate(&self) -> Error {
         match self {
-            DecodeError::Result(message) => Error::Serialization {
+            DecodeError::Result { type_name, message } => Error::Serialization {
                 what: "result",
+                type_name,
                 message: message.clone(),
             },
             DecodeError::Protocol(message) => Error::Protocol {
@@ -102,7 +115,10 @@ fn decode_outcome<R: DeserializeOwned>(bytes: &[u8]) -> Result<(Result<R>, &[u8]
     match tag {
         OK => wire::take::<R>(rest)
             .map(|(value, rest)| (Ok(value), rest))
-            .map_err(DecodeError::Result),
+            .map_err(|message| DecodeError::Result {
+                type_name: type_name::<R>(),
+                message,
+            }),
         PANICKED | UNSERIALISABLE => {
             let (message, rest) = wire::take::<String>(rest).map_err(|_| truncated())?;
             let error = if tag == PANICKED {
@@ -110,6 +126,7 @@ fn decode_outcome<R: DeserializeOwned>(bytes: &[u8]) -> Result<(Result<R>, &[u8]
             } else {
                 Error::Serialization {
                     what: "result",
+                    type_name: type_name::<R>(),
                     message,
                 }
             };

@@ -7,11 +7,10 @@
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::time::Instant;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use crate::pool::idle::ACTIVE_WAIT;
+use crate::pool::idle::ActiveWait;
 
 /// A non-blocking socket that reads and writes as if it were blocking.
 pub(crate) struct Patient(UnixStream);
@@ -23,9 +22,8 @@ impl Patient {
     }
 
     /// Waits until the socket is ready for `events`: polling actively first, then asleep.
-    fn wait(&self, events: PollFlags, since: Instant) -> io::Result<()> {
-        if since.elapsed() < ACTIVE_WAIT {
-            std::thread::yield_now();
+    fn wait(&self, events: PollFlags, active: &mut ActiveWait) -> io::Result<()> {
+        if active.again() {
             return Ok(());
         }
         let mut fds = [PollFd::new(self.0.as_fd(), events)];
@@ -41,11 +39,11 @@ impl Patient {
 
 impl Read for Patient {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let since = Instant::now();
+        let mut active = ActiveWait::start();
         loop {
             match self.0.read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.wait(PollFlags::POLLIN, since)?;
+                    self.wait(PollFlags::POLLIN, &mut active)?;
                 }
                 other => return other,
             }
@@ -55,11 +53,11 @@ impl Read for Patient {
 
 impl Write for Patient {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let since = Instant::now();
+        let mut active = ActiveWait::start();
         loop {
             match self.0.write(buf) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.wait(PollFlags::POLLOUT, since)?;
+                    self.wait(PollFlags::POLLOUT, &mut active)?;
                 }
                 other => return other,
             }

@@ -3,7 +3,7 @@
 use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
@@ -13,6 +13,7 @@ use nix::libc;
 use super::patient::Patient;
 use super::wire::{self, ExecutableId, Hello, MAGIC, PROTOCOL, Ready};
 use super::worker::{WORKER_ENV, exit_code};
+use crate::pool::WorkerExit;
 use crate::{Error, Result};
 
 /// How long a new worker may take to reach `init()` and answer the handshake. Generous: a
@@ -196,18 +197,9 @@ fn exited(child: &mut Child) -> Option<ExitStatus> {
     None
 }
 
-/// How a process ended, in words: `exited with code 3`, `killed by signal 9 (SIGKILL)`.
+/// How a process ended, in words: `exited with code 3`, `was killed by signal 9 (SIGKILL)`.
 pub(crate) fn describe(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exited with code {code}"),
-        (None, Some(signal)) => {
-            let name = nix::sys::signal::Signal::try_from(signal)
-                .map(|s| s.as_str())
-                .unwrap_or("unknown signal");
-            format!("was killed by signal {signal} ({name})")
-        }
-        (None, None) => format!("ended ({status})"),
-    }
+    WorkerExit::from(status).to_string()
 }
 
 fn start_error(e: io::Error) -> Error {
