@@ -400,6 +400,28 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_slow_to_start_still_scores_two() {
+        // Its first line comes 200 ms after start: late, but well within the 5 s the grader
+        // waits for it before stopping the one-hour worker.
+        fn slow(id: usize, period: Duration, printer: Printer) -> Worker {
+            let (queue, inbox) = mpsc::channel();
+            let thread = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(200));
+                loop {
+                    printer.print(id);
+                    match inbox.recv_timeout(period) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            });
+            Worker { queue, thread }
+        }
+        let outcome = check(slow, stop);
+        assert_eq!(outcome.points(), 2, "{outcome:?}");
+    }
+
+    #[test]
     fn the_rules_on_lines() {
         assert!(in_turn(&[3, 7, 11, 3, 7, 11, 3, 7, 11]).is_ok());
         let why = in_turn(&[3, 7, 11, 3, 7, 11, 3, 11]).unwrap_err();
