@@ -3,56 +3,12 @@
 //! Every fallible function in the crate returns [`Result<T>`]. Each variant's message says what
 //! failed and with which input, so that `eprintln!("{err}")` alone tells a student what to fix.
 //!
-//! # How the type may grow (the semver promise)
-//!
-//! [`Error`] and every one of its struct variants are `#[non_exhaustive]`. Outside this crate you
-//! match a variant with `..` and read the fields you need; you cannot build one yourself. In
-//! return, a later version may add a variant, or a field to a variant, without breaking your code:
-//!
-//! ```
-//! use concurrency_lab::Error;
-//!
-//! fn is_worth_a_retry(err: &Error) -> bool {
-//!     match err {
-//!         Error::WorkerDied { exit, .. } => exit.signal().is_some(), // killed from outside
-//!         Error::Timeout { .. } => true,
-//!         _ => false, // every variant this code does not know, now or later
-//!     }
-//! }
-//! # assert!(!is_worth_a_retry(&Error::PoolNotClosed));
-//! ```
-//!
-//! ```compile_fail,E0639
-//! // Outside the crate a variant cannot be built: its fields may grow.
-//! let err = concurrency_lab::Error::PoolClosed { action: "apply" };
-//! ```
-//!
-//! ```compile_fail,E0638
-//! // … nor matched without `..`.
-//! # let err = concurrency_lab::Error::PoolNotClosed;
-//! if let concurrency_lab::Error::PoolClosed { action } = err {}
-//! ```
-//!
-//! Errors that carry data do so as values, not as text to search: a dead worker's exit code or
-//! signal is a [`WorkerExit`](crate::pool::WorkerExit), a failed (de)serialisation names the
-//! Rust type that failed.
-//!
-//! # Which variants live here
-//!
-//! The variants are grouped by the module that returns them (`// ----- pool -----`, …). The
-//! library modules' errors are all here, including `coro`'s [`Error::SinkWrite`] and
-//! [`Error::Runtime`]: [`coro::Log`](crate::coro::Log) and [`coro::run`](crate::coro::run) are
-//! library API a course crate uses, so their failures are the crate's. A pool-only user is not
-//! burdened by them: the `_` arm that `#[non_exhaustive]` demands covers them. What belongs to
-//! one exercise's *checks* rather than to the library — exercise 3 finding that two ways of
-//! counting disagree — is [`lab::LabError`](crate::lab::LabError) instead, so that the
-//! exercises can change without touching the library's error type.
+//! The enum's own documentation holds the promises it keeps to dependents (how it may grow) and
+//! which module's errors live in it.
 
 use std::path::PathBuf;
 
 /// Everything that can go wrong in this crate, as a value.
-///
-/// The enum is `#[non_exhaustive]`: later chapters add variants without breaking your `match`.
 ///
 /// # Examples
 ///
@@ -62,6 +18,53 @@ use std::path::PathBuf;
 /// let err = Error::invalid_input("name", "", "it must contain at least one letter");
 /// assert_eq!(err.to_string(), r#"invalid name "": it must contain at least one letter"#);
 /// ```
+///
+/// # How it may grow (the semver promise)
+///
+/// [`Error`] and every one of its struct variants are `#[non_exhaustive]`. Outside this crate you
+/// match a variant with `..` and read the fields you need; you cannot build one yourself. In
+/// return, a later version may add a variant, or a field to a variant, without breaking your code:
+///
+/// ```
+/// use concurrency_lab::Error;
+///
+/// fn is_worth_a_retry(err: &Error) -> bool {
+///     match err {
+///         Error::WorkerDied { exit, .. } => exit.signal().is_some(), // killed from outside
+///         Error::Timeout { .. } => true,
+///         _ => false, // every variant this code does not know, now or later
+///     }
+/// }
+/// # assert!(!is_worth_a_retry(&Error::PoolNotClosed));
+/// ```
+///
+/// ```compile_fail,E0639
+/// // Outside the crate a variant cannot be built: its fields may grow.
+/// let err = concurrency_lab::Error::PoolClosed { action: "apply" };
+/// ```
+///
+/// ```compile_fail,E0638
+/// // … nor matched without `..`.
+/// # let err = concurrency_lab::Error::PoolNotClosed;
+/// if let concurrency_lab::Error::PoolClosed { action } = err {}
+/// ```
+///
+/// Errors that carry data do so as values, not as text to search: a dead worker's exit code or
+/// signal is a [`WorkerExit`](crate::pool::WorkerExit), a failed (de)serialisation names the
+/// Rust type that failed.
+///
+/// # Which variants live here
+///
+/// The variants are listed by the module that returns them (general, pool, workers, coro). The
+/// library modules' errors are all here, including `coro`'s [`Error::SinkWrite`] and
+/// [`Error::Runtime`]: [`coro::Log`](crate::coro::Log) and [`coro::run`](crate::coro::run) are
+/// library API a course crate uses, so their failures are the crate's. A pool-only user is not
+/// burdened by them: the `_` arm that `#[non_exhaustive]` demands covers them. What belongs to
+/// one exercise's *checks* rather than to the library — exercise 3 finding that two ways of
+/// counting disagree — is [`lab::LabError`](crate::lab::LabError) instead, so that the
+/// exercises can change without touching the library's error type.
+///
+/// Outside the crate, build an error with [`Error::invalid_input`] or [`Error::io`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -93,11 +96,23 @@ pub enum Error {
 
     // ----- pool -----
     /// A task panicked; the message is the panic's payload. The pool goes on.
-    #[error("task panicked: {message}")]
+    ///
+    /// Like Python's remote traceback, the error carries where the task panicked and, when
+    /// `RUST_BACKTRACE` is set, the backtrace (taken in the worker, thread or process). The
+    /// pool does not print such a panic: it is all in this error.
+    #[error(
+        "task panicked{}: {message}{}",
+        .location.as_ref().map(|l| format!(" at {l}")).unwrap_or_default(),
+        .backtrace.as_ref().map(|b| format!("\nthe task's backtrace:\n{b}")).unwrap_or_default()
+    )]
     #[non_exhaustive]
     TaskPanicked {
         /// The panic message (`panic!("...")`'s text), or a note that it was not text.
         message: String,
+        /// Where the task panicked, `file:line:column`, when the pool's panic hook saw it.
+        location: Option<String>,
+        /// The task's backtrace, only when `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) is set.
+        backtrace: Option<String>,
     },
 
     /// A success or error callback panicked. The pool goes on; the result reports the panic.
@@ -181,6 +196,19 @@ pub enum Error {
         type_name: &'static str,
         /// The serializer's own message, as it gave it.
         message: String,
+    },
+
+    /// An argument or a result is larger than a process pool can carry: a frame between the
+    /// pool and a worker holds at most 1 GiB. Nothing was sent; the worker goes on.
+    #[error("the task's {what} take {size} bytes encoded, over the limit of {limit} bytes")]
+    #[non_exhaustive]
+    TooLarge {
+        /// `"arguments"` or `"result"`.
+        what: &'static str,
+        /// The encoded size, in bytes (at least this much: encoding stops past the limit).
+        size: u64,
+        /// The most one frame may carry, in bytes.
+        limit: u64,
     },
 
     /// A worker process sent something that is not the pool's protocol.

@@ -2,7 +2,7 @@
 //! assertions hold on any machine), and its runner end to end in quick mode.
 
 use concurrency_lab::Error;
-use concurrency_lab::bench::{Bench, Report, Stats, black_box, compare, format_ns};
+use concurrency_lab::bench::{Bench, QuickSource, Report, Stats, black_box, compare, format_ns};
 use concurrency_lab::timing::{Clock, ClockProbe};
 
 /// A report as `Bench::run` would make it, from samples we choose: a 20 ns timer step, 25 ns
@@ -19,7 +19,7 @@ fn report(name: &str, number: u64, samples_ns: &[f64]) -> Report {
             reading_cost_ns: 25.0,
         },
         empty_loop_ns: 0.3,
-        quick: false,
+        quick: None,
     }
 }
 
@@ -78,11 +78,21 @@ fn results_near_the_empty_loop_or_the_timer_step_are_flagged() {
         short.warnings()
     );
     let quick = Report {
-        quick: true,
+        quick: Some(QuickSource::Environment),
         ..report("quick", 1_000, &[100.0, 101.0])
     };
-    assert_eq!(quick.warnings().len(), 1);
-    assert!(quick.warnings()[0].starts_with("quick mode"));
+    assert_eq!(
+        quick.warnings(),
+        ["quick mode (BENCH_QUICK is set): few, short samples; rough figures"]
+    );
+    let in_code = Report {
+        quick: Some(QuickSource::Code),
+        ..quick
+    };
+    assert_eq!(
+        in_code.warnings(),
+        ["quick mode (set in code with Bench::quick(true)): few, short samples; rough figures"]
+    );
 }
 
 #[test]

@@ -115,6 +115,34 @@ fn main() -> ExitCode {
             "a_program_without_init_gets_an_error_not_a_fork_bomb",
             a_program_without_init_gets_an_error_not_a_fork_bomb,
         ),
+        (
+            "a_panicking_serde_impl_fails_its_task_not_the_pool",
+            a_panicking_serde_impl_fails_its_task_not_the_pool,
+        ),
+        (
+            "a_tasks_child_process_neither_hides_a_dead_worker_nor_becomes_one",
+            a_tasks_child_process_neither_hides_a_dead_worker_nor_becomes_one,
+        ),
+        (
+            "values_over_the_frame_limit_are_refused_by_size",
+            values_over_the_frame_limit_are_refused_by_size,
+        ),
+        (
+            "a_worker_killed_during_its_handshake_is_not_blamed_on_init",
+            a_worker_killed_during_its_handshake_is_not_blamed_on_init,
+        ),
+        (
+            "a_task_panic_carries_its_location_and_is_not_printed",
+            a_task_panic_carries_its_location_and_is_not_printed,
+        ),
+        (
+            "a_huge_announced_handshake_costs_a_worker_no_memory",
+            a_huge_announced_handshake_costs_a_worker_no_memory,
+        ),
+        (
+            "a_type_that_does_not_round_trip_is_an_error_not_a_wrong_value",
+            a_type_that_does_not_round_trip_is_an_error_not_a_wrong_value,
+        ),
     ];
     // `cargo test -- NAME` passes NAME through: run the tests whose name contains it.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
@@ -204,6 +232,29 @@ impl Serialize for Unsendable {
     }
 }
 
+/// A value whose `Deserialize` refuses odd numbers, with a message of its own.
+#[derive(Debug, Serialize)]
+struct Even(u8);
+
+impl<'de> Deserialize<'de> for Even {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u8::deserialize(d)?;
+        if n % 2 == 0 {
+            Ok(Even(n))
+        } else {
+            Err(serde::de::Error::custom(format!("{n} is odd")))
+        }
+    }
+}
+
+fn half(even: Even) -> u8 {
+    even.0 / 2
+}
+
+fn as_even(n: u8) -> Even {
+    Even(n)
+}
+
 fn takes_unsendable(value: Unsendable) -> u8 {
     value.0
 }
@@ -228,6 +279,118 @@ fn initialized_here() -> (u32, bool) {
 
 fn broken_initializer() {
     panic!("no database here");
+}
+
+/// An argument whose `Serialize` panics (in the parent, which encodes arguments).
+#[derive(Debug, Deserialize)]
+struct PanicsWhenSent(u8);
+
+impl Serialize for PanicsWhenSent {
+    fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        panic!("PanicsWhenSent cannot be sent");
+    }
+}
+
+fn takes_panics_when_sent(value: PanicsWhenSent) -> u8 {
+    value.0
+}
+
+/// A result whose `Deserialize` panics (in the parent, which decodes results).
+#[derive(Debug, Serialize)]
+struct PanicsWhenReceived(u8);
+
+impl<'de> Deserialize<'de> for PanicsWhenReceived {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        panic!("PanicsWhenReceived cannot be received");
+    }
+}
+
+fn makes_panics_when_received(n: u8) -> PanicsWhenReceived {
+    PanicsWhenReceived(n)
+}
+
+/// Starts `sleep 60` detached from our output, and returns its pid.
+fn start_sleeper() -> u32 {
+    Command::new("sleep")
+        .arg("60")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sleep starts")
+        .id()
+}
+
+/// Runs this very binary as a plain program from inside a task, and returns what it printed
+/// (or `"timed out"`): a worker's child must not take itself for a worker.
+fn run_this_program() -> String {
+    let mut child = Command::new(std::env::current_exe().expect("our executable"))
+        .env(ROLE, "say-hello")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("this binary starts");
+    if within(Duration::from_secs(30), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    })
+    .is_none()
+    {
+        let _ = child.kill();
+        let _ = child.wait();
+        return "timed out".into();
+    }
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut out)
+        .ok();
+    out
+}
+
+/// Bytes serialised as one byte string: `serialize_bytes` hands the whole slice over at once,
+/// so a value far over the frame limit is refused without being copied. Its memory comes
+/// zeroed from the system (`vec![0; n]`) and is never touched: it costs no RAM.
+#[derive(Debug, Deserialize)]
+struct Bytes(Vec<u8>);
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+const OVER_THE_LIMIT: usize = (1 << 30) + 1;
+
+fn length_of(bytes: Bytes) -> usize {
+    bytes.0.len()
+}
+
+fn bytes_of_length(n: u64) -> Bytes {
+    Bytes(vec![0; n as usize])
+}
+
+/// The initializer of the handshake test: tells the test its pid, then takes its time.
+fn report_pid_then_sleep_in_init() {
+    if let Ok(path) = std::env::var("POOL_PROCESSES_TEST_PIDFILE") {
+        std::fs::write(path, std::process::id().to_string()).expect("temp dir is writable");
+    }
+    std::thread::sleep(BOUND);
+}
+
+/// A struct whose serde form leaves out `note` when it is `None`: postcard, which is not
+/// self-describing, then cannot know on decoding whether the field is there.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Sparse {
+    a: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<u8>,
+}
+
+fn unpack(sparse: Sparse) -> (u8, Option<u8>) {
+    (sparse.a, sparse.note)
 }
 
 // ----- helpers -----
@@ -483,7 +646,7 @@ fn workers_die_with_a_parent_killed_by_sigkill() -> Outcome {
 
 fn unserialisable_arguments_and_results_are_errors() -> Outcome {
     let pool = ProcessPool::new(1).map_err(|e| e.to_string())?;
-    // postcard reports a custom serialisation error without its text, so only the kind shows.
+    // The error names the type and carries the text its `Serialize` impl gave.
     let err = pool.apply(takes_unsendable, (Unsendable(1),)).unwrap_err();
     ensure(
         matches!(
@@ -491,8 +654,9 @@ fn unserialisable_arguments_and_results_are_errors() -> Outcome {
             Error::Serialization {
                 what: "arguments",
                 type_name: "(pool_processes::Unsendable,)",
+                message,
                 ..
-            }
+            } if message == "an Unsendable never leaves its process"
         ),
         || format!("argument: {err}"),
     )?;
@@ -503,8 +667,9 @@ fn unserialisable_arguments_and_results_are_errors() -> Outcome {
             Error::Serialization {
                 what: "result",
                 type_name: "pool_processes::Unsendable",
+                message,
                 ..
-            }
+            } if message == "an Unsendable never leaves its process"
         ),
         || format!("result: {err}"),
     )?;
@@ -513,6 +678,21 @@ fn unserialisable_arguments_and_results_are_errors() -> Outcome {
             "could not serialise the task's result, of type `pool_processes::Unsendable`",
         ),
         || format!("the message should name the type: {err}"),
+    )?;
+    // And the text a `Deserialize` impl gives, in the worker (arguments) or here (result).
+    let err = pool.apply(half, (Even(3),)).unwrap_err();
+    ensure(
+        matches!(&err, Error::Serialization { what: "arguments", message, .. } if message == "3 is odd"),
+        || format!("argument refused: {err}"),
+    )?;
+    let err = pool.apply(as_even, (5,)).unwrap_err();
+    ensure(
+        matches!(&err, Error::Serialization { what: "result", message, .. } if message == "5 is odd"),
+        || format!("result refused: {err}"),
+    )?;
+    ensure(
+        pool.apply(half, (Even(8),)).map_err(|e| e.to_string())? == 4,
+        || "an even argument".into(),
     )?;
     ensure(
         pool.apply(square, (12,)).map_err(|e| e.to_string())? == 144,
@@ -559,7 +739,10 @@ fn fake_worker(token: &str) -> Result<(std::process::Child, UnixStream), String>
     let fd = theirs.as_raw_fd();
     let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
     command
-        .env("CONCURRENCY_LAB_POOL_WORKER", format!("3:{token}"))
+        .env(
+            "CONCURRENCY_LAB_POOL_WORKER",
+            format!("3:{token}:{}:-", std::process::id()),
+        )
         .env(ROLE, "must-not-run")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -715,17 +898,242 @@ fn a_program_without_init_gets_an_error_not_a_fork_bomb() -> Outcome {
     let output = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
         .env(ROLE, "pool-without-init")
         .env(FORGET_INIT, "1")
-        .stderr(Stdio::null())
         .output()
         .map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
     ensure(
-        // The workers report "refusing to start workers of its own" (their stdout is ours);
-        // the program itself learns that its worker ended before the handshake, and the fix.
-        stdout.contains("refusing to start workers of its own")
+        // The workers report "refusing to start workers of its own" on their stderr (ours;
+        // their stdout is silenced until `init()`, which they never call); the program itself
+        // learns that its worker ended before the handshake, and the fix.
+        stderr.contains("refusing to start workers of its own")
             && stdout.contains("before the handshake. Call `concurrency_lab::pool::init()`"),
-        || format!("the program without init said: {stdout:?}"),
+        || format!("the program without init said: {stdout:?}, its workers {stderr:?}"),
     )
+}
+
+/// Issue 10, case 1: serde impls run on the pool's driver thread in the parent.
+fn a_panicking_serde_impl_fails_its_task_not_the_pool() -> Outcome {
+    let pool = ProcessPool::new(1).map_err(|e| e.to_string())?;
+    let pids = pids_of(&pool)?;
+    let sent = pool.apply_async(takes_panics_when_sent, (PanicsWhenSent(1),));
+    let received = pool.apply_async(makes_panics_when_received, (2,));
+    let fine = pool.apply_async(square, (7,));
+    let (sent, received, fine) = (
+        sent.map_err(|e| e.to_string())?.get_timeout(BOUND),
+        received.map_err(|e| e.to_string())?.get_timeout(BOUND),
+        fine.map_err(|e| e.to_string())?.get_timeout(BOUND),
+    );
+    ensure(
+        matches!(&sent, Err(Error::Serialization { what: "arguments", type_name, message, .. })
+            if message.contains("PanicsWhenSent cannot be sent") && type_name.contains("PanicsWhenSent")),
+        || format!("argument: {sent:?}"),
+    )?;
+    ensure(
+        matches!(&received, Err(Error::Serialization { what: "result", type_name, message, .. })
+            if message.contains("PanicsWhenReceived cannot be received") && type_name.contains("PanicsWhenReceived")),
+        || format!("result: {received:?}"),
+    )?;
+    ensure(matches!(fine, Ok(49)), || format!("after: {fine:?}"))?;
+    ensure(pids_of(&pool)? == pids, || "the worker was replaced".into())?;
+    pool.close();
+    pool.join_timeout(BOUND).map_err(|e| e.to_string())?;
+    drop(pool);
+    ensure(pids.iter().all(|&pid| !exists_at_all(pid)), || {
+        format!("worker {pids:?} left behind")
+    })
+}
+
+/// Issue 10, case 2: the worker's socket is close-on-exec again once the worker runs, and
+/// the worker variable names the pool's pid, so a grandchild is neither.
+fn a_tasks_child_process_neither_hides_a_dead_worker_nor_becomes_one() -> Outcome {
+    let said = ProcessPool::new(1)
+        .map_err(|e| e.to_string())?
+        .apply(run_this_program, ())
+        .map_err(|e| e.to_string())?;
+    ensure(said.contains("hello from a program, not a worker"), || {
+        format!("this binary, started by a task, said {said:?}")
+    })?;
+
+    let pool = ProcessPool::new(1).map_err(|e| e.to_string())?;
+    let sleeper = pool.apply(start_sleeper, ()).map_err(|e| e.to_string())?;
+    let worker = pool.apply(worker_pid, ()).map_err(|e| e.to_string())?;
+    kill(Pid::from_raw(worker as i32), Signal::SIGKILL).map_err(|e| e.to_string())?;
+    let next = pool
+        .apply_async(square, (3,))
+        .map_err(|e| e.to_string())?
+        .get_timeout(Duration::from_secs(10));
+    let (done, dropped) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        drop(pool);
+        let _ = done.send(());
+    });
+    // Dropping waits up to 10 s for stuck drivers; one stuck on the sleeper would take that.
+    let dropped = dropped.recv_timeout(Duration::from_secs(9));
+    let _ = kill(Pid::from_raw(sleeper as i32), Signal::SIGKILL);
+    ensure(matches!(next, Err(Error::WorkerDied { .. })), || {
+        format!("the task after the kill: {next:?}")
+    })?;
+    ensure(dropped.is_ok(), || {
+        "dropping the pool waited for the task's child".into()
+    })
+}
+
+/// Issue 10, case 6: a size error, before anything is sent, and from a healthy worker.
+fn values_over_the_frame_limit_are_refused_by_size() -> Outcome {
+    let pool = ProcessPool::new(1).map_err(|e| e.to_string())?;
+    let pids = pids_of(&pool)?;
+    let err = pool
+        .apply(length_of, (Bytes(vec![0; OVER_THE_LIMIT]),))
+        .unwrap_err();
+    ensure(
+        matches!(&err, Error::TooLarge { what: "arguments", size, limit, .. }
+            if *size > *limit && *limit == 1 << 30),
+        || format!("arguments: {err}"),
+    )?;
+    ensure(err.to_string().contains("1073741824"), || format!("{err}"))?;
+    let err = pool
+        .apply(bytes_of_length, (OVER_THE_LIMIT as u64,))
+        .unwrap_err();
+    ensure(
+        matches!(&err, Error::TooLarge { what: "result", size, .. } if *size > 1 << 30),
+        || format!("result: {err}"),
+    )?;
+    let small = pool
+        .apply(bytes_of_length, (3,))
+        .map_err(|e| e.to_string())?;
+    ensure(small.0.len() == 3, || "a small result".into())?;
+    ensure(pids_of(&pool)? == pids, || "the worker was replaced".into())
+}
+
+/// Issue 10, case 7: a worker killed while starting is not a program without `init()`.
+fn a_worker_killed_during_its_handshake_is_not_blamed_on_init() -> Outcome {
+    let pidfile = temp_path("handshake-pid");
+    let mut program = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .env(ROLE, "slow-initializer")
+        .env("POOL_PROCESSES_TEST_PIDFILE", &pidfile)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let pid = within(BOUND, || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|s| s.parse::<u32>().is_ok())
+    })
+    .and_then(|_| std::fs::read_to_string(&pidfile).ok())
+    .and_then(|s| s.parse::<i32>().ok());
+    let _ = std::fs::remove_file(&pidfile);
+    let Some(pid) = pid else {
+        let _ = program.kill();
+        let _ = program.wait();
+        return Err("the worker never ran its initializer".into());
+    };
+    kill(Pid::from_raw(pid), Signal::SIGKILL).map_err(|e| e.to_string())?;
+    within(BOUND, || matches!(program.try_wait(), Ok(Some(_)))).ok_or("the program hung")?;
+    let mut said = String::new();
+    program
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut said)
+        .ok();
+    ensure(
+        said.contains("killed by signal 9 (SIGKILL) while it was starting")
+            && !said.contains("init()"),
+        || format!("the program said {said:?}"),
+    )
+}
+
+/// Issue 10, case 8, and issue 11's quiet output: the error says where the task panicked
+/// (and its backtrace when asked), on both backends; the worker does not also print it.
+fn a_task_panic_carries_its_location_and_is_not_printed() -> Outcome {
+    let output = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .env(ROLE, "panicking-task")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Both backends: the process pool's error first, then the thread pool's.
+    ensure(
+        stdout
+            .matches("task panicked at tests/pool_processes.rs:")
+            .count()
+            == 2
+            && stdout.matches(": three is not allowed").count() == 2
+            && stdout.matches("the task's backtrace:").count() == 2
+            && stdout.contains("fail_on_three"),
+        || format!("the errors said {stdout:?}"),
+    )?;
+    ensure(!stderr.contains("three is not allowed"), || {
+        format!("the worker printed the panic: {stderr:?}")
+    })
+}
+
+/// Issue 10, case 9: the handshake frame is capped, and buffers grow with the bytes. The
+/// socket stays open, so a worker that reserved the announced length would sit on it, waiting
+/// for the rest; its peak memory (`VmHWM`) is sampled until it exits.
+fn a_huge_announced_handshake_costs_a_worker_no_memory() -> Outcome {
+    const MUCH: u64 = 64 << 20;
+    for bytes in [&b"\x00\x00\x00\x40"[..], b"GET "] {
+        let (mut child, mut socket) = fake_worker(&format!("{:032x}", 7))?;
+        let pid = child.id();
+        socket.write_all(bytes).ok();
+        let mut peak = 0;
+        within(BOUND, || {
+            peak = peak.max(peak_memory(pid).unwrap_or(0));
+            peak > MUCH || matches!(child.try_wait(), Ok(Some(_)))
+        });
+        let _ = child.kill();
+        let status = child.wait().map_err(|e| e.to_string())?;
+        println!(
+            "    {bytes:?}: {status}, peak memory seen {} KiB",
+            peak >> 10
+        );
+        ensure(status.code() == Some(97) && peak <= MUCH, || {
+            format!("{bytes:?}: {status}, peak memory {} MiB", peak >> 20)
+        })?;
+    }
+    Ok(())
+}
+
+/// The peak resident memory of a live process, in bytes.
+fn peak_memory(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib = line.split_whitespace().nth(1)?.parse::<u64>().ok()?;
+    Some(kib << 10)
+}
+
+/// Issue 10, case 10: each item must decode from exactly its own bytes.
+fn a_type_that_does_not_round_trip_is_an_error_not_a_wrong_value() -> Outcome {
+    let pool = ProcessPool::new(1).map_err(|e| e.to_string())?;
+    // Sent back to back, [1] and [0, 1, 0] would read as {1, None} and {1, None}.
+    let items = [
+        Sparse { a: 1, note: None },
+        Sparse {
+            a: 0,
+            note: Some(0),
+        },
+    ];
+    let got = pool
+        .map_async_with(unpack, items, MapOptions::new().chunksize(2))
+        .map_err(|e| e.to_string())?
+        .get_timeout(BOUND);
+    ensure(
+        matches!(&got, Err(Error::Serialization { what: "arguments", type_name, message, .. })
+            if type_name.contains("Sparse") && message.contains("skip_serializing_if")),
+        || format!("got {got:?}"),
+    )?;
+    let whole = pool
+        .apply(
+            unpack,
+            (Sparse {
+                a: 4,
+                note: Some(5),
+            },),
+        )
+        .map_err(|e| e.to_string())?;
+    ensure(whole == (4, Some(5)), || format!("{whole:?}"))
 }
 
 // ----- roles a re-run of this binary plays -----
@@ -770,9 +1178,39 @@ fn play(role: &str) -> ExitCode {
             }
             Err(error) => {
                 println!("{error}");
+                eprintln!("{error}");
                 ExitCode::SUCCESS
             }
         },
+        "say-hello" => {
+            println!("hello from a program, not a worker");
+            ExitCode::SUCCESS
+        }
+        "slow-initializer" => {
+            let built = ProcessPool::builder()
+                .workers(1)
+                .initializer(report_pid_then_sleep_in_init)
+                .build();
+            match built {
+                Ok(_) => println!("the pool started"),
+                Err(error) => println!("{error}"),
+            }
+            ExitCode::SUCCESS
+        }
+        "panicking-task" => {
+            let processes = ProcessPool::new(1).expect("a pool");
+            let threads = ThreadPool::new(1).expect("a pool");
+            for outcome in [
+                processes.apply(fail_on_three, (3,)),
+                threads.apply(fail_on_three, (3,)),
+            ] {
+                match outcome {
+                    Ok(_) => println!("no panic"),
+                    Err(error) => println!("{error}"),
+                }
+            }
+            ExitCode::SUCCESS
+        }
         "must-not-run" => {
             // A refused worker exits inside `init()`: reaching this line means it served.
             eprintln!("a refused worker ran main past init()");

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Group, Report, check_count};
+use super::{Group, QuickSource, Report, check_count};
 use crate::Result;
 
 /// Settings of a quick run (`BENCH_QUICK=1` or [`Bench::quick`]): caps, not replacements, so a
@@ -42,6 +42,17 @@ const QUICK_SAMPLE_TIME: Duration = Duration::from_millis(1);
 /// println!("{report}");
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
+///
+/// A `Bench` that is built and never run measures nothing, so the compiler warns about it
+/// (`#[must_use]`; here the warning is made an error):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// use concurrency_lab::bench::Bench;
+///
+/// Bench::new("forgotten").quick(true); // error: unused `Bench` that must be used
+/// ```
+#[must_use = "a Bench measures nothing until you call `.run(...)` on it"]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bench {
     pub(super) name: String,
@@ -49,7 +60,7 @@ pub struct Bench {
     repeat: usize,
     sample_time: Duration,
     number: Option<u64>,
-    quick: bool,
+    quick: Option<QuickSource>,
 }
 
 impl Bench {
@@ -72,7 +83,8 @@ impl Bench {
             repeat: 30,
             sample_time: Duration::from_millis(10),
             number: None,
-            quick: quick_from_env(std::env::var_os("BENCH_QUICK")),
+            quick: quick_from_env(std::env::var_os("BENCH_QUICK"))
+                .then_some(QuickSource::Environment),
         }
     }
 
@@ -155,19 +167,20 @@ impl Bench {
         self
     }
 
-    /// Quick mode on or off, overriding `BENCH_QUICK` (see [`Bench`]).
+    /// Quick mode on or off, overriding `BENCH_QUICK` (see [`Bench`]). The report's quick-mode
+    /// warning then says it was set in code ([`QuickSource::Code`]).
     ///
     /// # Examples
     ///
     /// ```
-    /// use concurrency_lab::bench::Bench;
+    /// use concurrency_lab::bench::{Bench, QuickSource};
     ///
     /// let report = Bench::new("x").quick(true).run(|| ())?;
-    /// assert!(report.quick);
+    /// assert_eq!(report.quick, Some(QuickSource::Code));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn quick(mut self, quick: bool) -> Self {
-        self.quick = quick;
+        self.quick = quick.then_some(QuickSource::Code);
         self
     }
 
@@ -247,7 +260,7 @@ impl Bench {
             number: self.number,
             quick: self.quick,
         };
-        Ok(if self.quick {
+        Ok(if self.quick.is_some() {
             Plan {
                 warm_up: plan.warm_up.min(QUICK_WARM_UP),
                 repeat: plan.repeat.min(QUICK_REPEAT),
@@ -268,7 +281,7 @@ pub(super) struct Plan {
     pub(super) sample_time: Duration,
     /// Fixed calls per sample, or `None` to calibrate.
     pub(super) number: Option<u64>,
-    pub(super) quick: bool,
+    pub(super) quick: Option<QuickSource>,
 }
 
 /// The one report of a one-benchmark group.
@@ -321,7 +334,7 @@ mod tests {
         assert_eq!(report.stats.count, QUICK_REPEAT);
         assert_eq!(report.samples_ns.len(), QUICK_REPEAT);
         assert_eq!(calls, 7 * QUICK_REPEAT as u64, "no warm-up, no calibration");
-        assert!(report.quick);
+        assert_eq!(report.quick, Some(QuickSource::Code));
     }
 
     #[test]
@@ -339,9 +352,11 @@ mod tests {
         let on = |v: Option<&str>| quick_from_env(v.map(Into::into));
         assert!(on(Some("1")) && on(Some("yes")));
         assert!(!on(None) && !on(Some("")) && !on(Some("0")));
-        assert!(
-            !Bench::new("x").quick(false).quick,
+        assert_eq!(
+            Bench::new("x").quick(false).quick,
+            None,
             "the builder overrides the variable"
         );
+        assert_eq!(Bench::new("x").quick(true).quick, Some(QuickSource::Code));
     }
 }

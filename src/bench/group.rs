@@ -28,6 +28,7 @@ use crate::Result;
 /// println!("{}", compare(&reports, "sum")?);
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
+#[must_use = "a Group measures nothing until you call `.run()` on it"]
 #[derive(Default)]
 pub struct Group<'a> {
     members: Vec<Member<'a>>,

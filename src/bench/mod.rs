@@ -12,12 +12,14 @@
 
 mod builder;
 mod group;
+mod quick;
 mod report;
 mod routine;
 mod stats;
 
 pub use builder::Bench;
 pub use group::Group;
+pub use quick::QuickSource;
 pub(crate) use report::group_digits;
 pub use report::{Comparison, Report, compare, format_ns};
 pub use stats::{Outliers, Stats};

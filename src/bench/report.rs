@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::Stats;
+use super::{QuickSource, Stats};
 use crate::timing::ClockProbe;
 use crate::{Error, Result};
 
@@ -52,8 +52,9 @@ pub struct Report {
     /// What one call of an empty closure costs in the timed loop: the harness's own share of
     /// every per-call figure. Not subtracted.
     pub empty_loop_ns: f64,
-    /// Whether the run was in quick mode (few, short samples: rough figures).
-    pub quick: bool,
+    /// Whether the run was in quick mode (few, short samples: rough figures), and who asked for
+    /// it; `None` for a normal run.
+    pub quick: Option<QuickSource>,
 }
 
 impl Report {
@@ -67,9 +68,11 @@ impl Report {
     /// use concurrency_lab::bench::Bench;
     ///
     /// let report = Bench::new("nothing").quick(true).run(|| ())?;
-    /// assert!(report.warnings().iter().any(|w| w.contains("empty loop")));
+    /// let warnings = report.warnings();
+    /// assert!(warnings.iter().any(|w| w.starts_with("quick mode (set in code")), "{warnings:?}");
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use]
     pub fn warnings(&self) -> Vec<String> {
         let stats = &self.stats;
         let mut warnings = Vec::new();
@@ -101,8 +104,10 @@ impl Report {
                 ));
             }
         }
-        if self.quick {
-            warnings.push("quick mode (BENCH_QUICK): few, short samples; rough figures".into());
+        if let Some(source) = self.quick {
+            warnings.push(format!(
+                "quick mode ({source}): few, short samples; rough figures"
+            ));
         }
         warnings
     }
@@ -120,6 +125,7 @@ impl Report {
     /// println!("same code, same speed? {}", a.within_spread_of(&b));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use]
     pub fn within_spread_of(&self, other: &Report) -> bool {
         (self.stats.median - other.stats.median).abs() <= self.stats.mad + other.stats.mad
     }
@@ -269,6 +275,7 @@ impl Comparison<'_> {
     /// assert_eq!(table.ratio("other"), None);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use]
     pub fn ratio(&self, name: &str) -> Option<f64> {
         let report = self.reports.iter().find(|r| r.name == name)?;
         Some(report.stats.median / self.baseline.stats.median)
@@ -354,6 +361,7 @@ impl fmt::Display for Comparison<'_> {
 /// assert_eq!(format_ns(45_600_000.0), "45.6 ms");
 /// assert_eq!(format_ns(2.5e9), "2.50 s");
 /// ```
+#[must_use]
 pub fn format_ns(ns: f64) -> String {
     let (value, unit) = if ns < 1e3 {
         (ns, "ns")

@@ -84,6 +84,7 @@ impl Outliers {
     /// let outliers = Outliers { high_mild: 2, high_severe: 1, ..Outliers::default() };
     /// assert_eq!(outliers.total(), 3);
     /// ```
+    #[must_use]
     pub fn total(&self) -> usize {
         self.low_severe + self.low_mild + self.high_mild + self.high_severe
     }

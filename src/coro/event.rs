@@ -15,6 +15,9 @@ use tokio::sync::watch;
 ///
 /// # Examples
 ///
+/// Besides this crate, the example uses `tokio` (in your own crate: `tokio = { version = "1",
+/// features = ["macros", "rt", "time", "test-util"] }`; `test-util` is for the paused clock):
+///
 /// ```
 /// use std::time::Duration;
 /// use concurrency_lab::coro::Event;
@@ -49,6 +52,7 @@ impl Event {
     /// ```
     /// assert!(!concurrency_lab::coro::Event::new().is_set());
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Event {
             flag: watch::Sender::new(false),
@@ -90,6 +94,7 @@ impl Event {
     /// ```
     /// assert!(!concurrency_lab::coro::Event::new().is_set());
     /// ```
+    #[must_use]
     pub fn is_set(&self) -> bool {
         *self.flag.borrow()
     }
@@ -99,6 +104,9 @@ impl Event {
     /// Cancel-safe: dropping the future (a timeout, say) leaves the event as it was.
     ///
     /// # Examples
+    ///
+    /// Besides this crate, the example uses `tokio` (in your own crate: `tokio = { version = "1",
+    /// features = ["macros", "rt", "time", "test-util"] }`; `test-util` is for the paused clock):
     ///
     /// ```
     /// use std::time::Duration;

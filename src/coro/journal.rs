@@ -83,6 +83,7 @@ impl Journal {
     /// ```
     /// assert!(concurrency_lab::coro::Journal::new().take().is_empty());
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Journal::default()
     }
@@ -95,6 +96,7 @@ impl Journal {
     /// let journal = concurrency_lab::coro::Journal::with_capacity(2 * 100);
     /// # drop(journal);
     /// ```
+    #[must_use]
     pub fn with_capacity(entries: usize) -> Self {
         Journal {
             entries: Arc::new(Mutex::new(Vec::with_capacity(entries))),

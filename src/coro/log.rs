@@ -164,6 +164,7 @@ pub const LOG_TIME_NOTE: &str = "log lines: HH:MM:SS:thread:message; the times a
 /// let at = UNIX_EPOCH + Duration::from_secs(7 * 3600 + 35 * 60 + 32);
 /// assert_eq!(format_line(at, "main", "Main started"), "07:35:32:main:Main started\n");
 /// ```
+#[must_use]
 pub fn format_line(at: SystemTime, thread: &str, message: &str) -> String {
     let seconds_today = at
         .duration_since(UNIX_EPOCH)

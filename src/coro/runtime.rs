@@ -41,6 +41,9 @@ impl Flavor {
     ///
     /// # Examples
     ///
+    /// Besides this crate, the example uses `tokio` (in your own crate: `tokio = { version = "1",
+    /// features = ["macros", "rt", "time", "test-util"] }`; `test-util` is for the paused clock):
+    ///
     /// ```
     /// use concurrency_lab::coro::Flavor;
     ///
@@ -87,6 +90,7 @@ impl Flavor {
     /// assert_eq!(inside, Some(Flavor::MultiThread));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use]
     pub fn current() -> Option<Flavor> {
         let handle = Handle::try_current().ok()?;
         Some(match handle.runtime_flavor() {

@@ -25,6 +25,7 @@ use crate::{Error, Result};
 /// assert!(!is_name_index("Łukasz", 144298)); // 6 letters, no 6
 /// assert!(is_name_index("Maximilian", 105)); // 10 letters → the digit 0
 /// ```
+#[must_use]
 pub fn is_name_index(name: &str, index: u64) -> bool {
     let letters = name.chars().filter(|c| c.is_alphabetic()).count();
     let wanted = (letters % 10) as u64;
@@ -208,7 +209,7 @@ mod tests {
         let reports = benchmark(&path, &student, true).unwrap();
         let names: Vec<&str> = reports.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["is_name_index", "write", "read"]);
-        assert!(reports.iter().all(|r| r.quick));
+        assert!(reports.iter().all(|r| r.quick.is_some()));
         assert_eq!(read_student(&path).unwrap(), student);
         std::fs::remove_file(&path).unwrap();
     }

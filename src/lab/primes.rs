@@ -19,6 +19,7 @@ use std::ops::Range;
 /// assert_eq!(primes_in(0..10), 4); // 2, 3, 5, 7
 /// assert_eq!(primes_in(0..100), 25);
 /// ```
+#[must_use]
 pub fn primes_in(numbers: Range<u64>) -> u64 {
     let mut primes = 0;
     for n in numbers {
@@ -37,6 +38,7 @@ pub fn primes_in(numbers: Range<u64>) -> u64 {
 /// assert!(is_prime(2) && is_prime(7_919));
 /// assert!(!is_prime(1) && !is_prime(144_298) && !is_prime(7_917));
 /// ```
+#[must_use]
 pub fn is_prime(n: u64) -> bool {
     if n < 4 {
         return n >= 2;
@@ -65,6 +67,7 @@ pub fn is_prime(n: u64) -> bool {
 ///
 /// assert_eq!(blocks(3, 50_000), [0..50_000, 50_000..100_000, 100_000..150_000]);
 /// ```
+#[must_use]
 pub fn blocks(count: u64, size: u64) -> Vec<Range<u64>> {
     (0..count).map(|b| b * size..(b + 1) * size).collect()
 }

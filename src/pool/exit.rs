@@ -10,7 +10,20 @@ use std::process::ExitStatus;
 /// they are two variants. `Display` reads as the end of a sentence: `exited with code 3`,
 /// `was killed by signal 9 (SIGKILL)`.
 ///
-/// The enum is `#[non_exhaustive]`: match it with a `_` arm.
+/// The enum is `#[non_exhaustive]`: match it with a `_` arm, which also covers a way of ending
+/// that a later version may add.
+///
+/// ```compile_fail,E0004
+/// use concurrency_lab::pool::WorkerExit;
+///
+/// fn describe(exit: WorkerExit) -> &'static str {
+///     match exit {
+///         WorkerExit::Code(_) => "exited",
+///         WorkerExit::Signal(_) => "killed",
+///         WorkerExit::Unknown => "unknown",
+///     } // error[E0004]: non-exhaustive patterns: `_` not covered
+/// }
+/// ```
 ///
 /// # Examples
 ///

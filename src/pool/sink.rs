@@ -6,7 +6,6 @@
 //! away by `terminate`, a worker died — fails every item it did not receive, so no caller
 //! ever waits for a result that will not come.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -14,7 +13,7 @@ use super::Task;
 use super::buffer::{Chunk, Output, OutputRange, map_into};
 use super::result::ProgressCounter;
 use super::slot::Slot;
-use crate::panic_message::panic_message;
+use crate::panic_message::catch;
 use crate::{Error, Result};
 
 /// How many finished items a map chunk collects before it publishes them to the progress
@@ -89,26 +88,27 @@ impl<R: Send + 'static> Sink<R> {
                 ..
             }) => {
                 let progress = &map.progress;
-                let ran = catch_unwind(AssertUnwindSafe(|| {
+                let ran = catch(|| {
                     let call = |args| f.call_with(args);
                     map_into(&mut items, output, call, PROGRESS_BATCH, |n| {
                         progress.add(n);
                         *reported += n;
                     });
-                }));
-                if let Err(payload) = ran {
-                    self.push(Err(panicked(payload)));
+                });
+                if let Err(panic) = ran {
+                    self.push(Err(panic.into_task_error()));
                 }
             }
             Some(Target::Items { .. }) => {
-                // One catch_unwind guards the whole loop, so the happy path pays for it once;
-                // after a panic the loop resumes with the next item.
-                while let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
+                // One `catch` guards the whole loop, so the happy path pays for it once;
+                // after a panic the loop resumes with the next item. The panic is not printed:
+                // its message, location and backtrace are in the error (see `panic_message`).
+                while let Err(panic) = catch(|| {
                     for args in items.by_ref() {
                         self.push(Ok(f.call_with(args)));
                     }
-                })) {
-                    self.push(Err(panicked(payload)));
+                }) {
+                    self.push(Err(panic.into_task_error()));
                 }
             }
             None => {}
@@ -218,12 +218,6 @@ impl<R> Drop for Sink<R> {
     }
 }
 
-fn panicked(payload: Box<dyn std::any::Any + Send>) -> Error {
-    Error::TaskPanicked {
-        message: panic_message(payload.as_ref()),
-    }
-}
-
 /// The shared state of one `map`: its output, how its chunks ended, and the final slot.
 pub(crate) struct MapState<R> {
     output: Mutex<Option<Arc<Output<R>>>>,
@@ -327,9 +321,14 @@ mod tests {
         let outcomes = rx.recv().unwrap();
         assert_eq!(outcomes.len(), 4);
         assert_eq!(*outcomes[0].as_ref().unwrap(), 1);
-        assert!(
-            matches!(&outcomes[1], Err(Error::TaskPanicked { message }) if message == "odd: 3")
-        );
+        let Err(Error::TaskPanicked {
+            message, location, ..
+        }) = &outcomes[1]
+        else {
+            panic!("{:?}", outcomes[1]);
+        };
+        assert_eq!(message, "odd: 3");
+        assert!(location.as_ref().is_some_and(|l| l.contains("sink.rs")));
         assert_eq!(*outcomes[2].as_ref().unwrap(), 2);
         assert!(outcomes[3].is_err());
     }
@@ -355,11 +354,15 @@ mod tests {
         first.push(Ok(String::from("kept, then dropped")));
         first.push(Err(Error::TaskPanicked {
             message: "item 1".into(),
+            location: None,
+            backtrace: None,
         }));
         first.finish();
         second.fail_rest(|| Error::PoolTerminated);
         assert!(slot.wait(None));
-        assert!(matches!(slot.take(), Err(Error::TaskPanicked { message }) if message == "item 1"));
+        assert!(
+            matches!(slot.take(), Err(Error::TaskPanicked { message, .. }) if message == "item 1")
+        );
         assert_eq!(map.progress.done(), 4);
     }
 }

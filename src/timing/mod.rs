@@ -86,6 +86,7 @@ impl Clock {
     /// let seconds_since_1970 = Clock::Wall.now_ns() / 1_000_000_000;
     /// assert!(seconds_since_1970 > 1_600_000_000, "the clock says we are after Sept 2020");
     /// ```
+    #[must_use]
     pub fn now_ns(self) -> u64 {
         let reading = self
             .id()
@@ -104,6 +105,7 @@ impl Clock {
     /// assert_eq!(Clock::ProcessCpu.name(), "process CPU");
     /// assert_eq!(Clock::ProcessCpu.to_string(), "process CPU");
     /// ```
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Clock::Wall => "wall",
@@ -122,6 +124,7 @@ impl Clock {
     ///
     /// assert_eq!(Clock::Monotonic.python(), "time.perf_counter_ns()");
     /// ```
+    #[must_use]
     pub fn python(self) -> &'static str {
         match self {
             Clock::Wall => "time.time_ns()",
@@ -150,6 +153,7 @@ impl Clock {
     /// assert_eq!(wall.implementation, "clock_gettime(CLOCK_REALTIME)");
     /// assert!(Clock::Monotonic.info().monotonic);
     /// ```
+    #[must_use]
     pub fn info(self) -> ClockInfo {
         let resolution = self
             .id()
@@ -180,6 +184,7 @@ impl Clock {
     /// assert!(probe.reading_cost_ns > 0.0);
     /// println!("{} moves in steps of {:?} ns", probe.info.clock, probe.measured_resolution_ns);
     /// ```
+    #[must_use]
     pub fn probe(self) -> ClockProbe {
         probe::probe(self)
     }

@@ -25,6 +25,7 @@ use super::Clock;
 /// assert_eq!(total, 332_833_500);
 /// assert!(building + summing <= watch.elapsed(), "laps add up to at most the total");
 /// ```
+#[must_use = "a Stopwatch measures only when you read it with `.elapsed()` or `.lap()`"]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stopwatch {
     clock: Clock,
@@ -75,6 +76,7 @@ impl Stopwatch {
     ///
     /// assert_eq!(Stopwatch::start_on(Clock::ThreadCpu).clock(), Clock::ThreadCpu);
     /// ```
+    #[must_use]
     pub fn clock(&self) -> Clock {
         self.clock
     }
@@ -90,6 +92,7 @@ impl Stopwatch {
     /// let first = watch.elapsed();
     /// assert!(watch.elapsed() >= first);
     /// ```
+    #[must_use]
     pub fn elapsed(&self) -> Duration {
         self.since(self.started_ns).1
     }

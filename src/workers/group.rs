@@ -45,6 +45,7 @@ use crate::Result;
 /// assert_eq!(group.ids().collect::<Vec<_>>(), [10, 20]);
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
+#[must_use = "a WorkerGroup that is dropped is stopped at once; keep it, and `.stop()` it to learn how its workers ended"]
 #[derive(Debug, Default)]
 pub struct WorkerGroup {
     workers: Vec<Worker>,
@@ -60,6 +61,9 @@ impl WorkerGroup {
     /// The workers already started are stopped and joined before the error is returned.
     ///
     /// # Examples
+    ///
+    /// Besides this crate, the example uses `crossbeam`'s channels (in your own crate: `crossbeam =
+    /// "0.8"`):
     ///
     /// ```
     /// use std::time::Duration;
@@ -97,6 +101,7 @@ impl WorkerGroup {
     ///
     /// assert_eq!(WorkerGroup::default().len(), 0);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.workers.len()
     }
@@ -110,6 +115,7 @@ impl WorkerGroup {
     ///
     /// assert!(WorkerGroup::default().is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.workers.is_empty()
     }
@@ -151,6 +157,7 @@ impl WorkerGroup {
     /// assert!(matches!(&outcomes[1], Err(Error::WorkerPanicked { id: 1, message, .. }) if message == "worker 1 gives up"));
     /// # Ok::<(), Error>(())
     /// ```
+    #[must_use = "the workers' failures are in the returned reports"]
     pub fn stop(mut self) -> Vec<Result<WorkerReport>> {
         self.request_stop();
         std::mem::take(&mut self.workers)

@@ -121,6 +121,7 @@ impl<T> JoinableQueue<T> {
     /// let queue = JoinableQueue::<u32>::unbounded();
     /// assert_eq!(queue.capacity(), None);
     /// ```
+    #[must_use]
     pub fn unbounded() -> Self {
         Self::from_channel(channel::unbounded())
     }
@@ -139,6 +140,7 @@ impl<T> JoinableQueue<T> {
     /// let queue = JoinableQueue::<u32>::bounded(8);
     /// assert_eq!(queue.capacity(), Some(8));
     /// ```
+    #[must_use]
     pub fn bounded(capacity: usize) -> Self {
         Self::from_channel(channel::bounded(capacity))
     }
@@ -347,6 +349,7 @@ impl<T> JoinableQueue<T> {
     /// queue.put('x');
     /// assert_eq!(queue.len(), 1);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.shared.receiver.len()
     }
@@ -361,6 +364,7 @@ impl<T> JoinableQueue<T> {
     ///
     /// assert!(JoinableQueue::<char>::unbounded().is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.shared.receiver.is_empty()
     }
@@ -374,6 +378,7 @@ impl<T> JoinableQueue<T> {
     ///
     /// assert_eq!(JoinableQueue::<char>::bounded(3).capacity(), Some(3));
     /// ```
+    #[must_use]
     pub fn capacity(&self) -> Option<usize> {
         self.shared.sender.capacity()
     }
@@ -392,6 +397,7 @@ impl<T> JoinableQueue<T> {
     /// assert_eq!(queue.len(), 0);
     /// assert_eq!(queue.unfinished_tasks(), 1, "taken, but not marked done yet");
     /// ```
+    #[must_use]
     pub fn unfinished_tasks(&self) -> usize {
         *self.lock_unfinished()
     }

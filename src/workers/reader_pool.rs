@@ -79,6 +79,7 @@ pub struct ReaderReport {
 /// assert_eq!(jobs, 100);
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
+#[must_use = "a ReaderPool that is dropped shuts down at once; keep it while you send it work"]
 pub struct ReaderPool<T> {
     queue: JoinableQueue<Message<T>>,
     readers: Vec<JoinHandle<Result<ReaderReport>>>,
@@ -230,6 +231,7 @@ impl<T> ReaderPool<T> {
     /// assert_eq!(ReaderPool::spawn(3, |_: ()| ())?.readers(), 3);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use]
     pub fn readers(&self) -> usize {
         self.readers.len()
     }
@@ -252,6 +254,7 @@ impl<T> ReaderPool<T> {
     /// assert_eq!(jobs, 1);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use = "the readers' failures are in the returned reports"]
     pub fn shutdown(mut self) -> Vec<Result<ReaderReport>> {
         self.stop_readers()
     }

@@ -51,6 +51,9 @@ pub struct WorkerReport {
 ///
 /// # Examples
 ///
+/// Besides this crate, the example uses `crossbeam`'s channels (in your own crate: `crossbeam =
+/// "0.8"`):
+///
 /// ```
 /// use std::time::Duration;
 /// use crossbeam::channel;
@@ -68,6 +71,7 @@ pub struct WorkerReport {
 /// assert_eq!(report.ticks as usize, 1 + printed.try_iter().count());
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
+#[must_use = "a Worker that is dropped is stopped at once; keep it, and `.stop()` it to learn how it ended"]
 #[derive(Debug)]
 pub struct Worker {
     id: usize,
@@ -140,6 +144,7 @@ impl Worker {
     /// assert_eq!(worker.id(), 42);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use]
     pub fn id(&self) -> usize {
         self.id
     }

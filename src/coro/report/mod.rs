@@ -79,6 +79,7 @@ impl CheckKind {
     /// use concurrency_lab::coro::CheckKind;
     /// assert!(CheckKind::Concurrent.claim().contains("longest delay"));
     /// ```
+    #[must_use]
     pub fn claim(self) -> &'static str {
         match self {
             CheckKind::StartedOnce => "every task started exactly once",
@@ -155,6 +156,9 @@ pub struct Check {
 ///
 /// A run journaled by hand: two tasks of 2 s and 3 s started together on a paused clock.
 ///
+/// Besides this crate, the example uses `tokio` (in your own crate: `tokio = { version = "1",
+/// features = ["macros", "rt", "time", "test-util"] }`; `test-util` is for the paused clock):
+///
 /// ```
 /// use std::time::Duration;
 /// use concurrency_lab::coro::{Flavor, Journal, RunReport, Step};
@@ -219,6 +223,7 @@ impl RunReport {
     /// assert!(!report.passed());
     /// assert_eq!(report.check(CheckKind::FinishedOnce).verdict, Verdict::Fail);
     /// ```
+    #[must_use]
     pub fn new(
         delays: &[Duration],
         entries: &[Entry],
@@ -271,6 +276,7 @@ impl RunReport {
     ///
     /// assert!(!RunReport::new(&[Duration::ZERO], &[], Duration::ZERO, Flavor::CurrentThread).passed());
     /// ```
+    #[must_use]
     pub fn passed(&self) -> bool {
         self.checks.iter().all(|c| c.verdict != Verdict::Fail)
     }
@@ -287,6 +293,7 @@ impl RunReport {
     /// let kinds: Vec<CheckKind> = report.checks().iter().map(|c| c.kind).collect();
     /// assert_eq!(kinds, CheckKind::ALL);
     /// ```
+    #[must_use]
     pub fn checks(&self) -> &[Check] {
         &self.checks
     }
@@ -303,6 +310,7 @@ impl RunReport {
     /// let report = RunReport::new(&[Duration::from_secs(1)], &[], Duration::from_secs(1), Flavor::CurrentThread);
     /// assert_eq!(report.check(CheckKind::Concurrent).verdict, Verdict::NotApplicable);
     /// ```
+    #[must_use]
     pub fn check(&self, kind: CheckKind) -> &Check {
         &self.checks[kind as usize]
     }
@@ -319,6 +327,7 @@ impl RunReport {
     /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
     /// assert_eq!(report.tasks(), 2);
     /// ```
+    #[must_use]
     pub fn tasks(&self) -> usize {
         self.tasks
     }
@@ -335,6 +344,7 @@ impl RunReport {
     /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
     /// assert_eq!(report.total(), Duration::from_millis(3_002));
     /// ```
+    #[must_use]
     pub fn total(&self) -> Duration {
         self.total
     }
@@ -351,6 +361,7 @@ impl RunReport {
     /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
     /// assert_eq!(report.longest_delay(), Duration::from_secs(3));
     /// ```
+    #[must_use]
     pub fn longest_delay(&self) -> Duration {
         self.longest.map_or(Duration::ZERO, |(_, d)| d)
     }
@@ -367,6 +378,7 @@ impl RunReport {
     /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
     /// assert_eq!(report.sum_of_delays(), Duration::from_secs(4));
     /// ```
+    #[must_use]
     pub fn sum_of_delays(&self) -> Duration {
         self.sum
     }
@@ -384,6 +396,7 @@ impl RunReport {
     /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
     /// assert_eq!(report.overshoot(), Duration::from_millis(2));
     /// ```
+    #[must_use]
     pub fn overshoot(&self) -> Duration {
         self.total.saturating_sub(self.longest_delay())
     }
@@ -400,6 +413,7 @@ impl RunReport {
     /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
     /// assert_eq!(report.start_spread(), None); // no journal entries: nothing started
     /// ```
+    #[must_use]
     pub fn start_spread(&self) -> Option<Duration> {
         self.start_spread
     }
@@ -416,6 +430,7 @@ impl RunReport {
     /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
     /// assert_eq!(report.peak_in_flight(), 0);
     /// ```
+    #[must_use]
     pub fn peak_in_flight(&self) -> usize {
         self.peak_in_flight
     }
@@ -432,6 +447,7 @@ impl RunReport {
     /// let report = RunReport::new(&delays, &[], Duration::from_millis(3_002), Flavor::CurrentThread);
     /// assert_eq!(report.threads(), 0);
     /// ```
+    #[must_use]
     pub fn threads(&self) -> usize {
         self.threads
     }

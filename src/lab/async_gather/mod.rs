@@ -74,6 +74,7 @@ impl Gather {
     /// assert_eq!(Gather::for_flavor(Flavor::CurrentThread), Gather::JoinAll);
     /// assert_eq!(Gather::for_flavor(Flavor::MultiThread), Gather::JoinSet);
     /// ```
+    #[must_use]
     pub fn for_flavor(flavor: Flavor) -> Gather {
         match flavor {
             Flavor::CurrentThread => Gather::JoinAll,
@@ -89,6 +90,7 @@ impl Gather {
     /// use concurrency_lab::lab::async_gather::Gather;
     /// assert_eq!(Gather::JoinAll.name(), "join-all");
     /// ```
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Gather::JoinSet => "join-set",
@@ -167,6 +169,7 @@ impl Settings {
     /// let settings = Settings::new(7);
     /// assert_eq!((settings.tasks, settings.max_delay), (100, Duration::from_secs(4)));
     /// ```
+    #[must_use]
     pub fn new(seed: u64) -> Settings {
         Settings {
             tasks: 100,
@@ -303,6 +306,7 @@ pub fn max_delay_from_secs(secs: f64) -> Result<Duration> {
 /// let message = task_message(17, Duration::from_millis(2345));
 /// assert_eq!(message.to_string(), "task 17 (2.345 s)");
 /// ```
+#[must_use]
 pub fn task_message(task: usize, delay: Duration) -> TaskMessage {
     TaskMessage { task, delay }
 }

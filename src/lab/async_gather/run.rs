@@ -35,6 +35,9 @@ use crate::{Error, Result};
 ///
 /// # Examples
 ///
+/// Besides this crate, the example uses `tokio` (in your own crate: `tokio = { version = "1",
+/// features = ["macros", "rt", "time", "test-util"] }`; `test-util` is for the paused clock):
+///
 /// ```
 /// use std::time::Duration;
 /// use concurrency_lab::coro::Log;

@@ -106,6 +106,7 @@ impl Student {
     /// assert_eq!(text, "Anna Maria\n1\n");
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use]
     pub fn to_file_text(&self) -> String {
         format!("{}\n{}\n", self.name, self.index)
     }

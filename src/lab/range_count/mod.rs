@@ -69,6 +69,7 @@ pub const DEFAULT_SEED: u64 = 2024;
 /// assert_eq!(howmany_within_range(vec![4, 8], 4, 8), 2); // both bounds count
 /// assert_eq!(howmany_within_range(vec![5], 8, 4), 0); // an empty range
 /// ```
+#[must_use]
 pub fn howmany_within_range(row: Row, minimum: u8, maximum: u8) -> usize {
     count_within(&row, minimum, maximum)
 }
@@ -91,6 +92,7 @@ fn count_within(row: &[u8], minimum: u8, maximum: u8) -> usize {
 ///
 /// assert_eq!(howmany_within_range_rowonly(vec![3, 4, 6, 8, 9]), 3);
 /// ```
+#[must_use]
 pub fn howmany_within_range_rowonly(row: Row) -> usize {
     howmany_within_range(row, MINIMUM, MAXIMUM)
 }
@@ -112,6 +114,7 @@ pub fn howmany_within_range_rowonly(row: Row) -> usize {
 /// assert!(rows.iter().all(|row| row.len() == COLUMNS && row.iter().all(|&n| n < 10)));
 /// assert_eq!(rows, random_rows(3, 7));
 /// ```
+#[must_use]
 pub fn random_rows(rows: usize, seed: u64) -> Vec<Row> {
     let mut rng = StdRng::seed_from_u64(seed);
     (0..rows)

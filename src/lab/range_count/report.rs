@@ -48,6 +48,7 @@ impl Entry {
     /// let entry = Entry { variant: Variant::Apply, rows: 4, time: Duration::from_nanos(100) };
     /// assert_eq!(entry.ns_per_row(), 25.0);
     /// ```
+    #[must_use]
     pub fn ns_per_row(&self) -> f64 {
         self.time.as_nanos() as f64 / self.rows.max(1) as f64
     }
@@ -96,6 +97,7 @@ impl Report {
     /// assert_eq!(report.entry(Variant::Map).map(|e| e.rows), Some(100));
     /// # Ok::<(), concurrency_lab::lab::LabError>(())
     /// ```
+    #[must_use]
     pub fn entry(&self, variant: Variant) -> Option<&Entry> {
         self.entries.iter().find(|entry| entry.variant == variant)
     }
@@ -115,6 +117,7 @@ impl Report {
     /// println!("map is {map:.2}× as fast as the loop");
     /// # Ok::<(), concurrency_lab::lab::LabError>(())
     /// ```
+    #[must_use]
     pub fn speedup(&self, variant: Variant) -> Option<f64> {
         let baseline = self.entry(Variant::Sequential)?.ns_per_row();
         let this = self.entry(variant)?.ns_per_row();

@@ -65,6 +65,7 @@ impl Variant {
     ///
     /// assert_eq!(Variant::ApplyAsyncCallback.name(), "apply_async + callback");
     /// ```
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Variant::Sequential => "sequential loop",
@@ -89,6 +90,7 @@ impl Variant {
     /// let per_row: Vec<_> = Variant::ALL.into_iter().filter(|v| v.one_task_per_row()).collect();
     /// assert_eq!(per_row, [Variant::Apply, Variant::ApplyAsyncCallback, Variant::ApplyAsyncGet]);
     /// ```
+    #[must_use]
     pub fn one_task_per_row(self) -> bool {
         matches!(
             self,
@@ -264,7 +266,7 @@ mod tests {
                 )
                 .unwrap_err();
                 assert!(
-                    matches!(err, Error::TaskPanicked { ref message } if message == "a seven in [7, 7]"),
+                    matches!(err, Error::TaskPanicked { ref message, .. } if message == "a seven in [7, 7]"),
                     "{variant}: {err}"
                 );
             }

@@ -25,6 +25,7 @@ pub const IMAP_CHUNKSIZE: usize = 1_000;
 ///
 /// assert_eq!(sequential(&[vec![4, 8, 9], vec![0, 1, 2]]), [2, 0]);
 /// ```
+#[must_use]
 pub fn sequential(rows: &[Row]) -> Vec<usize> {
     rows.iter()
         .map(|row| count_within(row, MINIMUM, MAXIMUM))

@@ -6,6 +6,7 @@
 //! [`Error::WorkerDied`] — Python's pool waits forever here (bpo-22393) — and starts a fresh
 //! worker in its place.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -14,9 +15,10 @@ use crossbeam::channel::{self, Sender};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use super::entry;
 use super::job::ProcessJob;
 use super::spawn::{self, Launch, Worker};
-use super::wire::{self, EXIT};
+use super::wire::{self, EXIT, MAX_FRAME};
 use super::worker::started_as_worker_without_init;
 use crate::pool::WorkerExit;
 use crate::pool::backend::{Config, Engine};
@@ -46,9 +48,10 @@ struct Shared {
 
 impl Engine for ProcessEngine {
     type Job = ProcessJob;
-    type Init = u64;
+    /// The initializer's entry offset, or why its code cannot be named to a worker.
+    type Init = Result<u64, String>;
 
-    fn start(config: Config<u64>) -> Result<Self> {
+    fn start(config: Config<Result<u64, String>>) -> Result<Self> {
         if started_as_worker_without_init() {
             return Err(Error::WorkerStart {
                 reason: "this process was started as a pool worker but did not call \
@@ -57,10 +60,15 @@ impl Engine for ProcessEngine {
                     .into(),
             });
         }
+        entry::check_code_offsets().map_err(|reason| Error::WorkerStart { reason })?;
+        let initializer = config
+            .initializer
+            .transpose()
+            .map_err(|reason| Error::WorkerStart { reason })?;
         let engine = ProcessEngine {
             shared: Arc::new(Shared {
                 queue: JobQueue::new(config.workers),
-                launch: Launch::for_this_program(config.initializer)?,
+                launch: Launch::for_this_program(initializer)?,
                 max_tasks_per_child: config.max_tasks_per_child,
                 pids: Mutex::new(vec![None; config.workers]),
             }),
@@ -189,19 +197,20 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
         }
         let current = worker.as_mut().expect("started just above");
         request.clear();
-        if let Err(message) = job.encode(&mut request) {
-            let type_name = job.arguments_type();
-            job.fail(&|| Error::Serialization {
-                what: "arguments",
-                type_name,
-                message: message.clone(),
-            });
+        // The job runs user code (serde impls, drops) here, on the driver thread; it catches
+        // its panics itself, and fails its own items when its arguments cannot be sent.
+        if !job.encode(&mut request) {
             continue;
         }
         let exchanged = wire::write_frame(&mut current.socket, &request)
-            .and_then(|()| wire::read_frame(&mut current.socket, &mut reply));
+            .and_then(|()| wire::read_frame(&mut current.socket, &mut reply, MAX_FRAME));
         match exchanged {
-            Ok(true) => job.deliver(&reply),
+            Ok(true) => {
+                // Belt and braces: a panic that escapes the job's own guards (a sink's
+                // delivery) drops the job's sink, which fails what it did not deliver; the
+                // driver, and its worker, go on.
+                let _ = catch_unwind(AssertUnwindSafe(|| job.deliver(&reply)));
+            }
             // No reply: the worker is gone, killed by someone or by the pool itself.
             Ok(false) | Err(_) => {
                 let dead = worker.take().expect("the worker was running");

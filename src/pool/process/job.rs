@@ -1,34 +1,121 @@
 //! A chunk of work for a worker process: its arguments out as bytes, its outcomes back in.
+//!
+//! The parent runs user code here too — the arguments' `Serialize`, the results'
+//! `Deserialize`, the arguments' drops — on the driver thread that owns a worker. None of it
+//! may take that thread down: a panic fails the chunk's items with an error that names the
+//! panic and the type, and the driver goes on with the next chunk.
 
 use std::any::type_name;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::wire::{self, BAD_ARGUMENTS, OK, OUTCOMES, PANICKED, RUN, UNSERIALISABLE};
+use super::entry::item_error;
+use super::wire::{
+    self, BAD_ARGUMENTS, EncodeError, ItemError, MAX_FRAME, OK, OUTCOMES, PANICKED, RUN, TOO_LARGE,
+    UNSERIALISABLE,
+};
+use crate::Error;
+use crate::panic_message::catch;
 use crate::pool::buffer::Chunk;
 use crate::pool::sink::Sink;
-use crate::{Error, Result};
 
 /// One chunk on its way to a worker process, with its types erased so one queue holds all.
 pub(crate) trait RemoteChunk: Send {
-    /// Writes the request frame: entry point, item count, items. Consumes the items.
-    fn encode(&mut self, frame: &mut Vec<u8>) -> Result<(), String>;
+    /// Writes the request frame: entry point, item count, items. Consumes the items. On
+    /// failure (an argument that cannot be sent) fails the chunk and returns `false`.
+    fn encode(&mut self, frame: &mut Vec<u8>) -> bool;
     /// Decodes the worker's reply into the chunk's sink.
     fn deliver(self: Box<Self>, reply: &[u8]);
-    /// Fails every item of the chunk.
+    /// Fails every item of the chunk not failed yet.
     fn fail(self: Box<Self>, error: &dyn Fn() -> Error);
-    /// The name of the items' type, for an error that says which type did not serialise.
-    fn arguments_type(&self) -> &'static str;
 }
 
 /// A process pool's job.
 pub(crate) type ProcessJob = Box<dyn RemoteChunk>;
 
 pub(crate) struct TypedChunk<Args, R> {
-    pub(crate) entry: u64,
+    /// The entry point's offset, or why the task's code cannot be named to a worker.
+    pub(crate) entry: Result<u64, String>,
     pub(crate) items: Option<Chunk<Args>>,
-    pub(crate) sink: Sink<R>,
+    /// `None` once the chunk has failed.
+    pub(crate) sink: Option<Sink<R>>,
+}
+
+/// Why a chunk could not be sent; makes the same error for each of its items.
+enum Unsendable {
+    Entry(String),
+    Serde(&'static str, String),
+    TooLarge(u64),
+}
+
+impl Unsendable {
+    fn error(&self) -> Error {
+        match self {
+            Unsendable::Entry(reason) => Error::WorkerStart {
+                reason: reason.clone(),
+            },
+            Unsendable::Serde(type_name, message) => Error::Serialization {
+                what: "arguments",
+                type_name,
+                message: message.clone(),
+            },
+            Unsendable::TooLarge(size) => Error::TooLarge {
+                what: "arguments",
+                size: *size,
+                limit: MAX_FRAME as u64,
+            },
+        }
+    }
+}
+
+impl<Args, R> TypedChunk<Args, R>
+where
+    Args: Serialize + Send,
+    R: DeserializeOwned + Send + 'static,
+{
+    fn try_encode(&mut self, frame: &mut Vec<u8>) -> Result<(), Unsendable> {
+        let entry = self.entry.clone().map_err(Unsendable::Entry)?;
+        let items = self.items.take().expect("a chunk is encoded once");
+        frame.push(RUN);
+        frame.extend_from_slice(&entry.to_le_bytes());
+        let count = u32::try_from(items.len()).map_err(|_| Unsendable::TooLarge(u64::MAX))?;
+        frame.extend_from_slice(&count.to_le_bytes());
+        let encoded = catch(|| {
+            for item in items {
+                wire::append_item(&item, frame, MAX_FRAME)?;
+            }
+            Ok(())
+        });
+        match encoded {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(EncodeError::TooLarge { size })) => Err(Unsendable::TooLarge(size)),
+            Ok(Err(EncodeError::Serde(message))) => {
+                Err(Unsendable::Serde(type_name::<Args>(), message))
+            }
+            Err(panic) => Err(Unsendable::Serde(
+                type_name::<Args>(),
+                format!(
+                    "its Serialize impl panicked: {}",
+                    panic.message_with_location()
+                ),
+            )),
+        }
+    }
+
+    /// Decodes every outcome of the reply into `sink`; a broken reply fails the rest.
+    fn decode_into(sink: &mut Sink<R>, mut rest: &[u8]) -> Result<(), String> {
+        for _ in 0..sink.len() {
+            let (outcome, tail) = decode_outcome::<R>(rest)?;
+            sink.push(outcome);
+            rest = tail;
+        }
+        if rest.is_empty() {
+            Ok(())
+        } else {
+            Err("the worker's reply has bytes after its last outcome".into())
+        }
+    }
 }
 
 impl<Args, R> RemoteChunk for TypedChunk<Args, R>
@@ -36,32 +123,27 @@ where
     Args: Serialize + Send,
     R: DeserializeOwned + Send + 'static,
 {
-    fn encode(&mut self, frame: &mut Vec<u8>) -> Result<(), String> {
-        let items = self.items.take().expect("a chunk is encoded once");
-        frame.push(RUN);
-        frame.extend_from_slice(&self.entry.to_le_bytes());
-        wire::append(&(items.len() as u64), frame)?;
-        for item in items {
-            wire::append(&item, frame)?;
+    fn encode(&mut self, frame: &mut Vec<u8>) -> bool {
+        match self.try_encode(frame) {
+            Ok(()) => true,
+            Err(why) => {
+                if let Some(sink) = self.sink.take() {
+                    sink.fail_rest(|| why.error());
+                }
+                false
+            }
         }
-        Ok(())
     }
 
-    fn deliver(self: Box<Self>, reply: &[u8]) {
-        let mut sink = self.sink;
+    fn deliver(mut self: Box<Self>, reply: &[u8]) {
+        let Some(mut sink) = self.sink.take() else {
+            return;
+        };
         match reply.split_first() {
-            Some((&OUTCOMES, mut rest)) => {
-                for _ in 0..sink.len() {
-                    match decode_outcome::<R>(rest) {
-                        Ok((outcome, tail)) => {
-                            sink.push(outcome);
-                            rest = tail;
-                        }
-                        Err(error) => return sink.fail_rest(|| error.replicate()),
-                    }
-                }
-                sink.finish();
-            }
+            Some((&OUTCOMES, rest)) => match Self::decode_into(&mut sink, rest) {
+                Ok(()) => sink.finish(),
+                Err(message) => sink.fail_rest(|| protocol(&message)),
+            },
             Some((&BAD_ARGUMENTS, message)) => {
                 let message = String::from_utf8_lossy(message).into_owned();
                 sink.fail_rest(|| Error::Serialization {
@@ -70,70 +152,69 @@ where
                     message: message.clone(),
                 });
             }
-            _ => sink.fail_rest(|| Error::Protocol {
-                message: "the worker's reply is neither outcomes nor a decoding error".into(),
+            _ => sink.fail_rest(|| {
+                protocol("the worker's reply is neither outcomes nor a decoding error")
             }),
         }
     }
 
-    fn fail(self: Box<Self>, error: &dyn Fn() -> Error) {
-        self.sink.fail_rest(error);
-    }
-
-    fn arguments_type(&self) -> &'static str {
-        type_name::<Args>()
+    fn fail(mut self: Box<Self>, error: &dyn Fn() -> Error) {
+        if let Some(sink) = self.sink.take() {
+            sink.fail_rest(error);
+        }
     }
 }
 
-/// What went wrong decoding a reply; every later item of the chunk fails with it too.
-enum DecodeError {
-    Result {
-        type_name: &'static str,
-        message: String,
-    },
-    Protocol(String),
+fn protocol(message: &str) -> Error {
+    Error::Protocol {
+        message: message.to_owned(),
+    }
 }
 
-impl DecodeError {
-    fn replicate(&self) -> Error {
-        match self {
-            DecodeError::Result { type_name, message } => Error::Serialization {
+/// Decodes one tagged outcome off the front of `bytes`; `Err` when the reply is broken.
+///
+/// Each outcome is framed, so a result that does not decode — or whose `Deserialize` panics —
+/// fails alone, and the outcomes after it stay in step.
+fn decode_outcome<R: DeserializeOwned>(bytes: &[u8]) -> Result<(crate::Result<R>, &[u8]), String> {
+    let (&tag, rest) = bytes.split_first().ok_or("the worker's reply ends early")?;
+    let (item, rest) = wire::split_item(rest).map_err(|_| "the worker's reply ends early")?;
+    let broken = |e: ItemError| format!("an outcome in the worker's reply does not decode: {e:?}");
+    let outcome = match tag {
+        OK => catch(|| wire::decode_exact::<R>(item))
+            .map_err(|panic| Error::Serialization {
                 what: "result",
-                type_name,
-                message: message.clone(),
-            },
-            DecodeError::Protocol(message) => Error::Protocol {
-                message: message.clone(),
-            },
-        }
-    }
-}
-
-fn decode_outcome<R: DeserializeOwned>(bytes: &[u8]) -> Result<(Result<R>, &[u8]), DecodeError> {
-    let truncated = || DecodeError::Protocol("the worker's reply ends early".into());
-    let (&tag, rest) = bytes.split_first().ok_or_else(truncated)?;
-    match tag {
-        OK => wire::take::<R>(rest)
-            .map(|(value, rest)| (Ok(value), rest))
-            .map_err(|message| DecodeError::Result {
                 type_name: type_name::<R>(),
-                message,
-            }),
-        PANICKED | UNSERIALISABLE => {
-            let (message, rest) = wire::take::<String>(rest).map_err(|_| truncated())?;
-            let error = if tag == PANICKED {
-                Error::TaskPanicked { message }
-            } else {
-                Error::Serialization {
+                message: format!(
+                    "its Deserialize impl panicked: {}",
+                    panic.message_with_location()
+                ),
+            })
+            .and_then(|decoded| {
+                decoded.map_err(|e| Error::Serialization {
                     what: "result",
                     type_name: type_name::<R>(),
-                    message,
-                }
-            };
-            Ok((Err(error), rest))
+                    message: item_error(e, 0).replacen("item 0", "the result", 1),
+                })
+            }),
+        PANICKED => {
+            let (message, location, backtrace) = wire::decode_exact(item).map_err(broken)?;
+            Err(Error::TaskPanicked {
+                message,
+                location,
+                backtrace,
+            })
         }
-        other => Err(DecodeError::Protocol(format!(
-            "unknown outcome tag {other} in the worker's reply"
-        ))),
-    }
+        UNSERIALISABLE => Err(Error::Serialization {
+            what: "result",
+            type_name: type_name::<R>(),
+            message: wire::decode_exact(item).map_err(broken)?,
+        }),
+        TOO_LARGE => Err(Error::TooLarge {
+            what: "result",
+            size: wire::decode_exact(item).map_err(broken)?,
+            limit: MAX_FRAME as u64,
+        }),
+        other => return Err(format!("unknown outcome tag {other} in the worker's reply")),
+    };
+    Ok((outcome, rest))
 }

@@ -1,9 +1,9 @@
 //! Starting one worker process and shaking hands with it.
 
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
@@ -11,7 +11,7 @@ use std::time::Duration;
 use nix::libc;
 
 use super::patient::Patient;
-use super::wire::{self, ExecutableId, Hello, MAGIC, PROTOCOL, Ready};
+use super::wire::{self, ExecutableId, Hello, MAGIC, MAX_READY, PROTOCOL, Ready};
 use super::worker::{WORKER_ENV, exit_code};
 use crate::pool::WorkerExit;
 use crate::{Error, Result};
@@ -23,7 +23,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Arguments every worker gets. An ordinary program ignores them (its `main` calls `init()`
 /// first, which never returns in a worker); a test binary reads them as "run only the test
 /// named `__concurrency_lab_pool_worker`, and let it print", which is the test that
-/// [`pool_worker_test!`](crate::pool_worker_test) defines.
+/// [`pool_worker_test!`](crate::pool_worker_test) defines. What the harness prints before
+/// the test runs ("running 1 test") goes nowhere: a worker's stdout is silenced until
+/// `init()` points it back at the pool's (see `worker::restore_stdout`).
 const WORKER_ARGS: [&str; 4] = [
     "__concurrency_lab_pool_worker",
     "--nocapture",
@@ -73,19 +75,33 @@ impl Worker {
 pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
     let (socket, workers_end) = UnixStream::pair().map_err(start_error)?;
     let fd = workers_end.as_raw_fd();
+    // A copy of our stdout for the worker to take back in `init()`; without one (stdout
+    // closed), the worker simply inherits ours.
+    let stdout = copy_of_stdout();
+    let stdout_fd = stdout.as_ref().map(AsRawFd::as_raw_fd);
     let parent = std::process::id();
     let mut command = Command::new(&launch.executable);
+    let stdout_spec = stdout_fd.map_or_else(|| "-".to_owned(), |fd| fd.to_string());
     command
         .args(WORKER_ARGS)
-        .env(WORKER_ENV, format!("{fd}:{:032x}", launch.token))
+        .env(
+            WORKER_ENV,
+            format!("{fd}:{:032x}:{parent}:{stdout_spec}", launch.token),
+        )
         .stdin(Stdio::null());
+    if stdout.is_some() {
+        command.stdout(Stdio::null());
+    }
     // SAFETY: the closure runs in the forked child before exec and only makes async-signal-safe
     // system calls (fcntl, prctl, getppid), as `pre_exec` requires.
     unsafe {
         command.pre_exec(move || {
-            // Keep the worker's end of the socket open across exec: std opens it close-on-exec.
-            if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
-                return Err(io::Error::last_os_error());
+            // Keep the worker's end of the socket (and the copy of stdout) open across exec:
+            // std opens them close-on-exec. The worker closes-on-exec the socket again.
+            for fd in std::iter::once(fd).chain(stdout_fd) {
+                if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                    return Err(io::Error::last_os_error());
+                }
             }
             die_with_parent(parent)
         });
@@ -94,6 +110,7 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
         reason: format!("cannot start {:?}: {e}", launch.executable),
     })?;
     drop(workers_end); // the worker has its copy; ours would hide the worker's death from us
+    drop(stdout);
     let mut starting = Starting { child, socket };
     let shaken = handshake(&mut starting, launch);
     let Starting { mut child, socket } = starting;
@@ -105,6 +122,14 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
             Err(error)
         }
     }
+}
+
+/// A close-on-exec copy of this process's stdout, if it has one.
+fn copy_of_stdout() -> Option<OwnedFd> {
+    // SAFETY: a plain system call; on success the new descriptor is ours alone.
+    let fd: RawFd = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_DUPFD_CLOEXEC, 3) };
+    // SAFETY: `fd` was just opened for us and is owned by nothing else.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// A worker before its handshake: a plain blocking socket, so the handshake can time out.
@@ -152,7 +177,7 @@ fn handshake(worker: &mut Starting, launch: &Launch) -> Result<()> {
         .set_read_timeout(Some(HANDSHAKE_TIMEOUT))
         .map_err(start_error)?;
     let sent = wire::write_frame(&mut worker.socket, &frame);
-    let answered = sent.and_then(|()| wire::read_frame(&mut worker.socket, &mut frame));
+    let answered = sent.and_then(|()| wire::read_frame(&mut worker.socket, &mut frame, MAX_READY));
     if !matches!(answered, Ok(true)) {
         return Err(Error::WorkerStart {
             reason: match exited(&mut worker.child) {
@@ -160,6 +185,18 @@ fn handshake(worker: &mut Starting, launch: &Launch) -> Result<()> {
                     "the worker process {} refused the handshake (its reason is on stderr); \
                      was this program rebuilt while it ran?",
                     worker.child.id()
+                ),
+                Some(status) if status.code() == Some(exit_code::LOST_PARENT) => format!(
+                    "the worker process {} lost its connection to the pool during the handshake",
+                    worker.child.id()
+                ),
+                // A signal ended it: killed from outside (or crashed) while starting; whether
+                // it had reached `init()` or not, the advice below would not be the cause.
+                Some(status) if status.signal().is_some() => format!(
+                    "the worker process {} {} while it was starting, before the handshake \
+                     completed",
+                    worker.child.id(),
+                    describe(status)
                 ),
                 Some(status) => format!(
                     "the worker process {} {} before the handshake. Call \

@@ -3,17 +3,25 @@
 use std::io::Write;
 use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::panic::catch_unwind;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use nix::libc;
 
 use super::entry::{chunk_entry_at, init_entry_at};
 use super::patient::Patient;
 use super::wire::{
-    self, BAD_ARGUMENTS, EXIT, ExecutableId, Hello, MAGIC, OUTCOMES, PROTOCOL, RUN, Ready,
+    self, BAD_ARGUMENTS, EXIT, ExecutableId, Hello, MAGIC, MAX_FRAME, MAX_HELLO, MAX_READY,
+    OUTCOMES, PROTOCOL, RUN, Ready,
 };
-use crate::panic_message::panic_message;
+use crate::panic_message::catch;
 
-/// The environment variable through which a pool tells its worker `<socket fd>:<token>`.
+/// The environment variable through which a pool tells its worker
+/// `<socket fd>:<token>:<pool's pid>:<stdout fd or ->`.
+///
+/// A worker's children inherit the variable (a process may not change its environment safely
+/// once threads run), so the pool's pid in it says whom it is meant for: a process whose
+/// parent is not that pid — a program a task started — is not a worker, even if it is this
+/// same binary.
 pub(crate) const WORKER_ENV: &str = "CONCURRENCY_LAB_POOL_WORKER";
 
 /// How a worker process ends.
@@ -34,16 +42,24 @@ static SERVING: AtomicBool = AtomicBool::new(false);
 /// Whether this process was started as a worker but never called `init()`: such a process
 /// must not start pools of its own, or a program without the guard would spawn itself forever.
 pub(crate) fn started_as_worker_without_init() -> bool {
-    std::env::var_os(WORKER_ENV).is_some() && !SERVING.load(Ordering::Acquire)
+    worker_spec().is_some() && !SERVING.load(Ordering::Acquire)
+}
+
+/// The worker variable, if it is meant for this process: the pool that set it is our parent.
+fn worker_spec() -> Option<String> {
+    let spec = std::env::var_os(WORKER_ENV)?;
+    let spec = spec.to_string_lossy().into_owned();
+    let parent = spec.split(':').nth(2)?.parse::<u32>().ok()?;
+    (parent == std::os::unix::process::parent_id()).then_some(spec)
 }
 
 /// Serves the parent if this process is a pool worker, and then exits; returns otherwise.
 pub(crate) fn serve_if_worker() {
-    let Some(spec) = std::env::var_os(WORKER_ENV) else {
+    let Some(spec) = worker_spec() else {
         return;
     };
     SERVING.store(true, Ordering::Release);
-    let code = match serve(&spec.to_string_lossy()) {
+    let code = match serve(&spec) {
         Ok(code) => code,
         Err(Refusal(reason)) => {
             // The worker's stderr is the only place left to say why it refuses.
@@ -62,19 +78,36 @@ pub(crate) fn serve_if_worker() {
 struct Refusal(String);
 
 fn serve(spec: &str) -> Result<i32, Refusal> {
-    let (fd, token) = parse_spec(spec)?;
+    let Spec { fd, token, stdout } = parse_spec(spec)?;
     // SAFETY: the pool that started us put the socket's number in the environment and kept the
     // descriptor open across exec for us; nothing else in this process owns it. Should the
     // variable lie, the handshake below fails and we execute nothing.
     let mut socket = unsafe { UnixStream::from_raw_fd(fd) };
+    // The socket was kept open across our own exec; programs our tasks start must not inherit
+    // it, or they would keep it open after we die and hide our death from the pool.
+    set_close_on_exec(fd).map_err(|e| Refusal(format!("cannot set up the socket: {e}")))?;
     let hello = read_hello(&mut socket)?;
     check_hello(&hello, token)?;
+    if let Some(stdout) = stdout {
+        restore_stdout(stdout);
+    }
 
     let initialized = match hello.initializer {
         None => Ok(()),
         // SAFETY: the handshake proved the parent runs this same executable.
-        Some(offset) => catch_unwind(unsafe { init_entry_at(offset) })
-            .map_err(|payload| panic_message(payload.as_ref())),
+        Some(offset) => match unsafe { init_entry_at(offset) } {
+            // Caught quietly: the message travels to the pool in `InitializerPanicked`.
+            Some(init) => catch(init).map_err(|panic| {
+                let mut message = panic.message;
+                cut_to(&mut message, MAX_READY / 2);
+                message
+            }),
+            None => {
+                return Err(Refusal(
+                    "the initializer's offset leads outside this executable".into(),
+                ));
+            }
+        },
     };
     let failed = initialized.is_err();
     let ready = Ready {
@@ -95,20 +128,72 @@ fn serve(spec: &str) -> Result<i32, Refusal> {
     }
 }
 
-fn parse_spec(spec: &str) -> Result<(RawFd, u128), Refusal> {
-    let refuse = || Refusal(format!("{WORKER_ENV}={spec:?} is not `<fd>:<token>`"));
-    let (fd, token) = spec.split_once(':').ok_or_else(refuse)?;
+/// What the worker variable says.
+struct Spec {
+    fd: RawFd,
+    token: u128,
+    /// Where the pool's stdout is, if the pool silenced ours until `init()`.
+    stdout: Option<RawFd>,
+}
+
+fn parse_spec(spec: &str) -> Result<Spec, Refusal> {
+    let refuse = || {
+        Refusal(format!(
+            "{WORKER_ENV}={spec:?} is not `<fd>:<token>:<pid>:<stdout fd or ->`"
+        ))
+    };
+    let fields: Vec<&str> = spec.split(':').collect();
+    let [fd, token, _pid, stdout] = fields[..] else {
+        return Err(refuse());
+    };
     let fd = fd.parse::<RawFd>().map_err(|_| refuse())?;
     let token = u128::from_str_radix(token, 16).map_err(|_| refuse())?;
-    if fd < 3 {
+    let stdout = match stdout {
+        "-" => None,
+        fd => Some(fd.parse::<RawFd>().map_err(|_| refuse())?),
+    };
+    if fd < 3 || stdout.is_some_and(|out| out < 3 || out == fd) {
         return Err(refuse()); // never take over stdin, stdout or stderr
     }
-    Ok((fd, token))
+    Ok(Spec { fd, token, stdout })
+}
+
+/// Points our stdout back at the pool's. The pool starts workers with stdout silenced, so
+/// that what runs before `init()` — a test harness's "running 1 test" — stays out of the
+/// program's output; from here on, what a task prints reaches the pool's stdout.
+fn restore_stdout(pools: RawFd) {
+    let _ = std::io::stdout().flush();
+    // SAFETY: plain system calls on descriptors the pool passed for this purpose; after dup2
+    // the copy is closed, and nothing else in this process refers to it.
+    unsafe {
+        libc::dup2(pools, libc::STDOUT_FILENO);
+        libc::close(pools);
+    }
+}
+
+fn set_close_on_exec(fd: RawFd) -> std::io::Result<()> {
+    // SAFETY: plain system calls on a descriptor this process owns.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags == -1 || unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Cuts `text` to at most `max` bytes, at a character boundary.
+fn cut_to(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
 }
 
 fn read_hello(socket: &mut UnixStream) -> Result<Hello, Refusal> {
     let mut frame = Vec::new();
-    match wire::read_frame(socket, &mut frame) {
+    match wire::read_frame(socket, &mut frame, MAX_HELLO) {
         Ok(true) => {}
         Ok(false) => return Err(Refusal("the stream ended before the handshake".into())),
         Err(e) => return Err(Refusal(format!("could not read the handshake: {e}"))),
@@ -155,7 +240,7 @@ fn serve_tasks(socket: &mut Patient) -> i32 {
     let mut request = Vec::new();
     let mut reply = Vec::new();
     loop {
-        match wire::read_frame(socket, &mut request) {
+        match wire::read_frame(socket, &mut request, MAX_FRAME) {
             Ok(true) => {}
             Ok(false) => return exit_code::DONE, // the parent closed the connection
             Err(_) => return exit_code::LOST_PARENT,
@@ -173,7 +258,9 @@ fn serve_tasks(socket: &mut Patient) -> i32 {
                 reply.push(OUTCOMES);
                 // SAFETY: the handshake proved the parent runs this same executable, and it
                 // only sends offsets of entry points.
-                let entry = unsafe { chunk_entry_at(offset) };
+                let Some(entry) = (unsafe { chunk_entry_at(offset) }) else {
+                    return refuse_midway("an entry offset outside this executable");
+                };
                 if let Err(message) = entry(args, &mut reply) {
                     reply.clear();
                     reply.push(BAD_ARGUMENTS);
