@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use crate::{Error, Result};
 
 /// The starter's files: the path inside the crate, and the text. The templates live in
-/// `templates/starter/` of this crate's repository.
+/// `templates/starter/` of this crate's repository; its manifest is `Cargo.toml.template`
+/// there, because cargo leaves a directory holding a `Cargo.toml` out of the package.
 const STARTER: [(&str, &str); 11] = [
     (
         "Cargo.toml",
-        include_str!("../../templates/starter/Cargo.toml"),
+        include_str!("../../templates/starter/Cargo.toml.template"),
     ),
     (
         "README.md",
