@@ -5,6 +5,8 @@
 //! cargo run --release --example range_count
 //! cargo run --release --example range_count -- --backend processes
 //! cargo run --release --example range_count -- --rows 1000000 --seed 7 --workers 4
+//! cargo build --release --features mpi --example range_count
+//! mpirun -n 3 target/release/examples/range_count --backend mpi
 //! ```
 
 use std::process::ExitCode;
@@ -22,6 +24,9 @@ enum Backend {
     Threads,
     /// Worker processes running this same program (Python's `multiprocessing.Pool`).
     Processes,
+    /// The other ranks of an MPI job (mpi4py's `MPIPoolExecutor`): build with `--features mpi`
+    /// and start with `mpirun -n 3`.
+    Mpi,
 }
 
 /// Counts, for every row of a random table, the numbers within 4..=8 — sequentially and on a
@@ -39,11 +44,12 @@ struct Args {
     /// Seed of the random table: the same seed gives the same table.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
-    /// Workers in the pool [default: the number of CPUs].
+    /// Workers in the pool [default: the number of CPUs; over MPI, every rank but rank 0].
     #[arg(long)]
     workers: Option<usize>,
     /// Rows given to the one-task-per-row variants (apply, apply_async) [default: all rows on
-    /// threads, 20000 on processes, where each task is a round trip through a pipe].
+    /// threads, 20000 on processes, where each task is a round trip through a pipe, 2000 over
+    /// MPI].
     #[arg(long)]
     apply_rows: Option<usize>,
 }
@@ -55,6 +61,11 @@ const MAX_ROWS: u64 = 10_000_000;
 /// On processes, `apply` in a loop costs tens of microseconds per row: a tenth of the lab's
 /// table makes the point in about a second instead of ten.
 const PROCESS_APPLY_ROWS: usize = 20_000;
+
+/// Over MPI, `apply` in a loop waits for a rank that went to sleep between tasks — about a
+/// millisecond a row on the course machine (chapter 6): a tenth of the process pool's rows.
+#[cfg(feature = "mpi")]
+const MPI_APPLY_ROWS: usize = 2_000;
 
 fn main() -> ExitCode {
     pool::init(); // a worker process of the pool becomes a worker here, never returns
@@ -69,6 +80,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), LabError> {
+    if args.backend == Backend::Mpi {
+        return run_mpi(args);
+    }
     let workers = args.workers.unwrap_or_else(cpu_count);
     println!("seed {} (--seed to change it)", args.seed);
     let rows = random_rows(args.rows, args.seed);
@@ -78,7 +92,32 @@ fn run(args: &Args) -> Result<(), LabError> {
             let limit = args.apply_rows.or(Some(PROCESS_APPLY_ROWS));
             compare(&ProcessPool::new(workers)?, &rows, limit)?
         }
+        Backend::Mpi => unreachable!("handled by run_mpi"),
     };
     println!("{report}");
     Ok(())
+}
+
+#[cfg(feature = "mpi")]
+fn run_mpi(args: &Args) -> Result<(), LabError> {
+    use concurrency_lab::pool::{MpiPool, worker_ranks};
+    // Check the setup before making the table: without mpirun this fails at once, saying so.
+    let pool = MpiPool::new(args.workers.map_or_else(worker_ranks, Ok)?)?;
+    println!("seed {} (--seed to change it)", args.seed);
+    let rows = random_rows(args.rows, args.seed);
+    let limit = args.apply_rows.or(Some(MPI_APPLY_ROWS));
+    println!("{}", compare(&pool, &rows, limit)?);
+    Ok(())
+}
+
+#[cfg(not(feature = "mpi"))]
+fn run_mpi(_args: &Args) -> Result<(), LabError> {
+    Err(LabError::from(concurrency_lab::Error::invalid_input(
+        "backend",
+        "mpi",
+        "this program was built without the MPI backend: build it with `cargo build --release \
+         --features mpi --example range_count` (needs `apt-get install libopenmpi-dev \
+         openmpi-bin libclang-dev`) and run it with `mpirun -n 3 \
+         target/release/examples/range_count --backend mpi`",
+    )))
 }

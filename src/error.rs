@@ -167,6 +167,18 @@ pub enum Error {
         waited: std::time::Duration,
     },
 
+    /// A pool's task or callback waited on that same pool (`apply`, `map`, `get`, `join`…),
+    /// which could wait for itself forever: refused instead.
+    #[error(
+        "{action} was called from inside a task or callback of the same pool, where it could \
+         wait for itself forever; wait outside the pool, or use a second pool"
+    )]
+    #[non_exhaustive]
+    PoolReentered {
+        /// What was attempted: `"apply"`, `"get"`, `"join"`, …
+        action: &'static str,
+    },
+
     /// A task was submitted to a pool after `close()` or `terminate()`.
     #[error("the pool no longer accepts tasks ({action} after close() or terminate())")]
     #[non_exhaustive]
@@ -217,6 +229,15 @@ pub enum Error {
     Protocol {
         /// What was wrong with the message.
         message: String,
+    },
+    // ----- mpi -----
+    /// The MPI backend cannot run: not started by `mpirun`, no worker ranks, ranks running
+    /// different builds, a message too large for MPI, or `init()` not called.
+    #[error("MPI: {reason}")]
+    #[non_exhaustive]
+    Mpi {
+        /// What is wrong, and what to do about it.
+        reason: String,
     },
     // ----- workers -----
     /// The operating system refused to start a thread (too many threads, out of memory…).

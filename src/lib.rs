@@ -8,6 +8,10 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod bench;
+/// Chapter 6: the same `Pool` over the ranks of an MPI job (feature `mpi`).
+#[cfg(feature = "mpi")]
+#[doc = include_str!("../docs/mpi.md")]
+pub mod beyond_one_machine {}
 pub mod coro;
 pub mod course;
 mod error;

@@ -439,3 +439,322 @@ fn results_own_their_values_and_nothing_leaks_or_drops_twice() {
         "every item dropped exactly once"
     );
 }
+
+/// Runs `work` on its own thread and waits at most [`BOUND`] for its value: a hang fails the
+/// test instead of stalling it.
+fn within<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = channel::bounded(1);
+    std::thread::spawn(move || tx.send(work()).unwrap());
+    rx.recv_timeout(BOUND)
+        .expect("the work finishes in time, without panicking")
+}
+
+/// The input `0..10` whose item 3 panics, as issue 10 found it.
+fn input_panicking_at_3() -> impl Iterator<Item = u32> {
+    (0..10).inspect(|n| assert!(*n != 3, "input item {n} is broken"))
+}
+
+/// The values before the error, and the error's text; checks that the error comes last.
+fn split_at_error(outcomes: Vec<Result<u32, Error>>) -> (Vec<u32>, String) {
+    let (last, before) = outcomes.split_last().expect("at least the error");
+    let values = before.iter().map(|o| *o.as_ref().unwrap()).collect();
+    let error = last.as_ref().expect_err("the failure comes last");
+    assert!(
+        matches!(error, Error::InvalidInput { .. }),
+        "an input error: {error}"
+    );
+    (values, error.to_string())
+}
+
+#[test]
+fn imap_yields_what_precedes_a_panicking_input_then_the_error() {
+    let pool = Arc::new(ThreadPool::new(2).unwrap());
+    // Default read-ahead (4 chunks of 1), one chunk in flight, and a chunk cut by the panic.
+    for (chunksize, max_in_flight) in [(1, 4), (1, 1), (4, 4)] {
+        let pool = Arc::clone(&pool);
+        let outcomes = within(move || {
+            let imap = pool.imap(|n: u32| n * 10, input_panicking_at_3());
+            let imap = if max_in_flight == 4 {
+                imap // the default: twice the workers
+            } else {
+                imap.max_in_flight(max_in_flight)
+            };
+            imap.chunksize(chunksize).collect::<Vec<_>>()
+        });
+        let (values, error) = split_at_error(outcomes);
+        assert_eq!(
+            values,
+            [0, 10, 20],
+            "chunksize {chunksize}, in flight {max_in_flight}"
+        );
+        assert!(error.contains("input item 3 is broken"), "{error}");
+        assert!(error.contains("\"3\""), "names the failing item: {error}");
+    }
+    let unordered = Arc::clone(&pool);
+    let outcomes = within(move || {
+        unordered
+            .imap_unordered(|n: u32| n * 10, input_panicking_at_3())
+            .collect::<Vec<_>>()
+    });
+    let (mut values, error) = split_at_error(outcomes);
+    values.sort_unstable();
+    assert_eq!(values, [0, 10, 20]);
+    assert!(error.contains("input item 3 is broken"), "{error}");
+    assert_eq!(pool.map(|n: u32| n + 1, 0..3).unwrap(), [1, 2, 3]);
+}
+
+#[test]
+fn one_shot_tasks_may_capture_a_receiver_and_move_what_they_own() {
+    let pool = ThreadPool::new(2).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<u32>(); // a Receiver is Send but not Sync
+    let listener = pool
+        .apply_async(move || rx.recv_timeout(BOUND).map(|n| n * 2), ())
+        .unwrap();
+    tx.send(21).unwrap();
+    assert_eq!(listener.get_timeout(BOUND).unwrap(), Ok(42));
+
+    let words = vec![String::from("one"), String::from("shot")];
+    let joined = pool
+        .apply(move || words.into_iter().collect::<Vec<_>>().join("-"), ())
+        .unwrap(); // `into_iter` moves `words` out: the closure is FnOnce
+    assert_eq!(joined, "one-shot");
+
+    let owned = String::from("moved");
+    let (done_tx, done_rx) = channel::bounded(1);
+    let callbacks = Callbacks::new().on_success(move |s: &String| done_tx.send(s.len()).unwrap());
+    let moved = pool
+        .apply_async_with(
+            move |suffix: &'static str| owned + suffix,
+            ("!",),
+            callbacks,
+        )
+        .unwrap();
+    assert_eq!(moved.get_timeout(BOUND).unwrap(), "moved!");
+    assert_eq!(done_rx.recv_timeout(BOUND).unwrap(), 6);
+}
+
+/// The action named by each error, which must all be `PoolReentered`.
+fn reentered(errors: Vec<Option<Error>>) -> Vec<&'static str> {
+    errors
+        .into_iter()
+        .map(|error| match error {
+            Some(Error::PoolReentered { action, .. }) => action,
+            other => panic!("expected PoolReentered, got {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_task_that_waits_on_its_own_pool_gets_an_error_instead_of_hanging() {
+    let pool = Arc::new(ThreadPool::new(1).unwrap());
+    let inner = Arc::clone(&pool);
+    let outcome = pool
+        .apply_async(
+            move || {
+                let pending = inner.apply_async(|| 1_u32, ()).unwrap(); // submitting is fine
+                let mapping = inner.map_async(|n: u32| n, 0..3).unwrap();
+                let errors = vec![
+                    inner.apply(|| 1_u32, ()).err(),
+                    inner.map(|n: u32| n, 0..3).err(),
+                    inner.starmap(|a: u32, b: u32| a + b, [(1, 2)]).err(),
+                    inner.imap(|n: u32| n, 0..3).next().and_then(Result::err),
+                    pending.wait().err(),
+                    mapping.wait().err(),
+                    mapping.get().err(),
+                    pending.get().err(),
+                    inner.join().err(),
+                ];
+                // Another pool is no problem.
+                let other = ThreadPool::new(1).unwrap();
+                (reentered(errors), other.apply(|| 7_u32, ()).unwrap())
+            },
+            (),
+        )
+        .unwrap();
+    let (actions, from_other_pool) = outcome.get_timeout(BOUND).unwrap();
+    assert_eq!(
+        actions,
+        [
+            "apply", "map", "starmap", "imap", "wait", "wait", "get", "get", "join"
+        ]
+    );
+    assert_eq!(from_other_pool, 7);
+    assert_eq!(pool.apply(|| 5_u32, ()).unwrap(), 5, "the pool goes on");
+}
+
+#[test]
+fn a_saturated_pool_whose_tasks_call_it_does_not_hang() {
+    let pool = Arc::new(ThreadPool::new(2).unwrap());
+    let pending: Vec<_> = (0..6)
+        .map(|n| {
+            let inner = Arc::clone(&pool);
+            pool.apply_async(move || inner.map(move |x: u32| x + n, 0..10), ())
+                .unwrap()
+        })
+        .collect();
+    for result in pending {
+        let nested = result.get_timeout(BOUND).unwrap();
+        assert!(
+            matches!(nested, Err(Error::PoolReentered { action: "map", .. })),
+            "{nested:?}"
+        );
+    }
+}
+
+#[test]
+fn a_callback_that_waits_on_its_own_pool_gets_an_error_instead_of_hanging() {
+    let pool = Arc::new(ThreadPool::new(1).unwrap());
+    let inner = Arc::clone(&pool);
+    let (tx, rx) = channel::bounded(1);
+    let callbacks = Callbacks::new().on_success(move |_: &u32| {
+        let queued = inner.apply_async(|| 2_u32, ()).unwrap(); // submitting is fine
+        tx.send([inner.apply(|| 3_u32, ()).err(), queued.get().err()])
+            .unwrap();
+    });
+    let first = pool.apply_async_with(|| 1_u32, (), callbacks).unwrap();
+    let errors = rx.recv_timeout(BOUND).expect("the callback returns");
+    assert_eq!(reentered(errors.into()), ["apply", "get"]);
+    assert_eq!(first.get_timeout(BOUND).unwrap(), 1);
+}
+
+/// Records, per id, how often a value was created and dropped.
+#[derive(Debug, Default)]
+struct Ledger {
+    created: Mutex<Vec<usize>>,
+    dropped: Mutex<Vec<usize>>,
+}
+
+#[derive(Debug)]
+struct Tracked {
+    id: usize,
+    #[allow(dead_code)] // read only by `Drop`
+    ledger: Arc<Ledger>,
+}
+
+impl Tracked {
+    fn new(id: usize, ledger: &Arc<Ledger>) -> Self {
+        let mut created = ledger.created.lock().unwrap();
+        if created.len() <= id {
+            created.resize(id + 1, 0);
+        }
+        created[id] += 1;
+        Tracked {
+            id,
+            ledger: Arc::clone(ledger),
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        let mut dropped = self.ledger.dropped.lock().unwrap();
+        if dropped.len() <= self.id {
+            dropped.resize(self.id + 1, 0);
+        }
+        dropped[self.id] += 1;
+    }
+}
+
+impl Ledger {
+    /// Every value created was dropped exactly once.
+    fn assert_balanced(&self) {
+        let created = self.created.lock().unwrap().clone();
+        let mut dropped = self.dropped.lock().unwrap().clone();
+        dropped.resize(created.len(), 0);
+        assert!(created.iter().all(|&n| n <= 1), "ids are unique");
+        assert_eq!(created, dropped, "per id: created vs dropped");
+    }
+}
+
+/// Results get ids from here on, items below.
+const RESULT_IDS: usize = 1000;
+
+#[test]
+fn terminate_drops_every_item_and_result_of_a_map_exactly_once() {
+    let ledger = Arc::new(Ledger::default());
+    let pool = ThreadPool::new(1).unwrap();
+    let (started_tx, started) = channel::bounded(1);
+    let (release, released) = channel::bounded::<()>(1);
+    let task_ledger = Arc::clone(&ledger);
+    let items: Vec<Tracked> = (0..8).map(|id| Tracked::new(id, &ledger)).collect();
+    let mapped = pool
+        .map_async_with(
+            move |item: Tracked| {
+                if item.id == 0 {
+                    started_tx.send(()).unwrap();
+                    released.recv_timeout(BOUND).unwrap();
+                }
+                Tracked::new(RESULT_IDS + item.id, &task_ledger)
+            },
+            items,
+            MapOptions::new().chunksize(2),
+        )
+        .unwrap();
+    started.recv_timeout(BOUND).expect("the first chunk starts");
+    pool.terminate(); // chunks 1..=3 are discarded; chunk 0 is running
+    release.send(()).unwrap();
+    let outcome = mapped.get_timeout(BOUND);
+    assert!(matches!(outcome, Err(Error::PoolTerminated)), "{outcome:?}");
+    ledger.assert_balanced();
+    assert_eq!(
+        ledger.created.lock().unwrap()[RESULT_IDS..]
+            .iter()
+            .sum::<usize>(),
+        2,
+        "the running chunk wrote its two results before they were discarded"
+    );
+    pool.join_timeout(BOUND).unwrap();
+}
+
+#[test]
+fn a_refused_map_drops_every_item_exactly_once() {
+    let ledger = Arc::new(Ledger::default());
+    let pool = ThreadPool::new(2).unwrap();
+    let task_ledger = Arc::clone(&ledger);
+    // The input closes the pool while the map reads it: the first chunk is refused.
+    let items = (0..8).map(|id| {
+        if id == 4 {
+            pool.close();
+        }
+        Tracked::new(id, &ledger)
+    });
+    let refused = pool.map_async_with(
+        move |item: Tracked| Tracked::new(RESULT_IDS + item.id, &task_ledger),
+        items,
+        MapOptions::new().chunksize(2),
+    );
+    assert!(
+        matches!(refused, Err(Error::PoolClosed { .. })),
+        "{refused:?}"
+    );
+    pool.join_timeout(BOUND).unwrap();
+    ledger.assert_balanced();
+    assert_eq!(
+        ledger.created.lock().unwrap().len(),
+        8,
+        "no result was made"
+    );
+
+    // Closing from inside the map's own task while it is still being submitted: whether the
+    // pool refuses a chunk midway or not, every item and result is dropped exactly once.
+    let ledger = Arc::new(Ledger::default());
+    let pool = Arc::new(ThreadPool::new(2).unwrap());
+    let (inner, task_ledger) = (Arc::clone(&pool), Arc::clone(&ledger));
+    let items: Vec<Tracked> = (0..20_000).map(|id| Tracked::new(id, &ledger)).collect();
+    let outcome = pool.map_async_with(
+        move |item: Tracked| {
+            if item.id == 0 {
+                inner.close();
+            }
+            Tracked::new(100 * RESULT_IDS + item.id, &task_ledger)
+        },
+        items,
+        MapOptions::new().chunksize(1),
+    );
+    pool.join_timeout(BOUND).unwrap();
+    match outcome {
+        Ok(mapped) => drop(mapped.get_timeout(BOUND)),
+        Err(error) => assert!(matches!(error, Error::PoolClosed { .. }), "{error}"),
+    }
+    ledger.assert_balanced();
+}

@@ -4,14 +4,15 @@
 //!
 //! ```sh
 //! cargo run --release --example scaling -- --out docs/scaling.svg
+//! cargo build --release --features mpi --example scaling     # with an MPI series:
+//! mpirun --oversubscribe -n 5 target/release/examples/scaling --out /tmp/scaling.svg
 //! BENCH_QUICK=1 cargo run --release --example scaling -- --out /tmp/scaling.svg   # seconds
 //! ```
 //!
 //! Every point is the median of several runs measured with the crate's `bench` module; the
-//! table printed on stdout holds the same figures. Another backend (MPI ranks, behind
-//! `#[cfg(feature = "mpi")]`) is one more `Backend` variant — in `ALL`, `name`, `color` — and
-//! one more arm in `measure`; its pool must implement `RangeCountBackend`, as the lab's
-//! exercise 3 needs anyway.
+//! table printed on stdout holds the same figures. Built with the `mpi` feature and started by
+//! `mpirun`, it adds a third series, MPI ranks, for as many worker ranks as the job has (up to
+//! twice the cores); started otherwise, it says how to get that series and draws the other two.
 
 mod amdahl;
 mod chart;
@@ -46,15 +47,25 @@ struct Args {
 enum Backend {
     Threads,
     Processes,
+    /// Worker ranks of an MPI job; measured only when the program runs under `mpirun`.
+    #[cfg(feature = "mpi")]
+    Mpi,
 }
 
 impl Backend {
-    const ALL: &[Backend] = &[Backend::Threads, Backend::Processes];
+    const ALL: &[Backend] = &[
+        Backend::Threads,
+        Backend::Processes,
+        #[cfg(feature = "mpi")]
+        Backend::Mpi,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Backend::Threads => "threads",
             Backend::Processes => "processes",
+            #[cfg(feature = "mpi")]
+            Backend::Mpi => "MPI ranks",
         }
     }
 
@@ -62,7 +73,27 @@ impl Backend {
         match self {
             Backend::Threads => RGBColor(31, 119, 180),
             Backend::Processes => RGBColor(214, 39, 40),
+            #[cfg(feature = "mpi")]
+            Backend::Mpi => RGBColor(44, 160, 44),
         }
+    }
+
+    /// The most workers this backend can have here, up to `wanted`; `None` to skip it.
+    fn max_workers(self, wanted: usize) -> Option<usize> {
+        #[cfg(feature = "mpi")]
+        if let Backend::Mpi = self {
+            return match pool::worker_ranks() {
+                Ok(ranks) if ranks > 0 => Some(ranks.min(wanted)),
+                Ok(_) | Err(_) => {
+                    println!(
+                        "(no MPI series: start with `mpirun -n {}` to get one)",
+                        wanted + 1
+                    );
+                    None
+                }
+            };
+        }
+        Some(wanted)
     }
 }
 
@@ -131,8 +162,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!("\n== {}: sequential loop {alone:.2?}", workload.title());
         let mut series = Vec::new();
         for &backend in Backend::ALL {
+            let Some(most) = backend.max_workers(max_workers) else {
+                continue;
+            };
             let mut points = Vec::new();
-            for workers in 1..=max_workers {
+            for workers in 1..=most {
                 let took = measure(backend, workers, workload, &inputs)?;
                 let speedup = alone.as_secs_f64() / took.as_secs_f64();
                 println!(
@@ -198,6 +232,11 @@ fn measure(
     match backend {
         Backend::Threads => time_on(&ThreadPool::new(workers)?, primes_in, workload, inputs),
         Backend::Processes => time_on(&ProcessPool::new(workers)?, primes_in, workload, inputs),
+        #[cfg(feature = "mpi")]
+        Backend::Mpi => {
+            let pool = concurrency_lab::pool::MpiPool::new(workers)?;
+            time_on(&pool, primes_in, workload, inputs)
+        }
     }
 }
 

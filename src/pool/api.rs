@@ -5,15 +5,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::backend::{Backend, Config, Engine, Runs};
-use super::buffer::Chunk;
 use super::builder::PoolBuilder;
 use super::callbacks::Callbacks;
-use super::chunk::default_chunksize;
-use super::imap::IMap;
-use super::result::{AsyncResult, MapResult};
-use super::sink::{MapState, Sink};
+use super::reentry::{self, PoolId};
+use super::result::AsyncResult;
+use super::sink::Sink;
 use super::slot::Slot;
-use super::{MapOptions, Task};
+use super::task::TaskOnce;
 use crate::{Error, Result};
 
 /// A pool of workers: Python's `multiprocessing.Pool` (over [`Processes`](super::Processes))
@@ -25,6 +23,39 @@ use crate::{Error, Result};
 /// Dropping the pool terminates it, like leaving Python's `with Pool() as pool:` block: queued
 /// tasks fail with [`Error::PoolTerminated`]. To wait for queued work instead, call
 /// [`close`](Self::close) and [`join`](Self::join) first.
+///
+/// # Calling the pool from its own tasks and callbacks
+///
+/// A task that waits on its own pool — `apply`, `map`, `starmap`, `get` or `wait` on one of
+/// the pool's results, an `imap`'s next item, `join` — occupies a worker while waiting for a
+/// worker: with one worker, or when every worker does it, nothing runs ever again. So, inside
+/// a pool's task or callback, these calls on the *same* pool fail at once with
+/// [`Error::PoolReentered`], on both backends. What cannot hang stays allowed: submitting
+/// (`apply_async`, `map_async`, `imap` before its first item), `close`, `terminate`, and the
+/// bounded waits (`get_timeout`, `wait_timeout`, `join_timeout`).
+///
+/// On a [`ThreadPool`](super::ThreadPool) the rule covers the worker threads (tasks,
+/// initializer, callbacks). On a [`ProcessPool`](super::ProcessPool) a task runs in another
+/// process, which has no handle on the parent's pool; callbacks run on the parent's threads
+/// that drive the workers, and are covered. Another pool — a second `ThreadPool`, say — can
+/// be used from a task freely.
+///
+/// ```
+/// use concurrency_lab::{Error, pool::ThreadPool};
+///
+/// let pool = std::sync::Arc::new(ThreadPool::new(1)?);
+/// let inner = std::sync::Arc::clone(&pool);
+/// let nested = pool.apply(move || inner.apply(|| 1, ()), ())?;
+/// assert!(matches!(nested, Err(Error::PoolReentered { action: "apply", .. })));
+/// # Ok::<(), concurrency_lab::Error>(())
+/// ```
+///
+/// # Waiting for a stopped or stuck worker
+///
+/// `get`, `map` and `join` wait as long as a task runs. A task that never ends — an endless
+/// loop, a lock never released, a worker process stopped with `SIGSTOP` — makes them wait
+/// forever, as in Python; see [`AsyncResult::get`] for the bounded alternatives and why there
+/// is no per-task timeout.
 ///
 /// # Examples
 ///
@@ -45,6 +76,8 @@ use crate::{Error, Result};
 pub struct Pool<B: Backend> {
     engine: B::Engine,
     workers: usize,
+    /// This pool's mark on the threads that run its code (see `reentry`).
+    id: PoolId,
 }
 
 impl<B: Backend> Pool<B> {
@@ -88,10 +121,11 @@ impl<B: Backend> Pool<B> {
     }
 
     pub(crate) fn start(config: Config<<B::Engine as Engine>::Init>) -> Result<Self> {
-        let workers = config.workers;
+        let (workers, id) = (config.workers, config.pool);
         Ok(Pool {
             engine: B::Engine::start(config)?,
             workers,
+            id,
         })
     }
 
@@ -115,10 +149,13 @@ impl<B: Backend> Pool<B> {
     /// time — no faster than a plain loop. Use [`apply_async`](Self::apply_async) or
     /// [`map`](Self::map) to keep every worker busy.
     ///
+    /// The task runs once, so on threads it may be any [`TaskOnce`]: a closure that moves a
+    /// value it owns out of itself, or that captures a channel's `Receiver`.
+    ///
     /// # Errors
     ///
-    /// [`Error::PoolClosed`] after `close`/`terminate`; otherwise the task's failure, as
-    /// [`AsyncResult::get`].
+    /// [`Error::PoolClosed`] after `close`/`terminate`; [`Error::PoolReentered`] inside a task
+    /// or callback of this pool; otherwise the task's failure, as [`AsyncResult::get`].
     ///
     /// # Examples
     ///
@@ -133,14 +170,30 @@ impl<B: Backend> Pool<B> {
     /// ```
     pub fn apply<F, Args>(&self, f: F, args: Args) -> Result<F::Output>
     where
-        F: Task<Args>,
+        F: TaskOnce<Args>,
         B: Runs<F, Args>,
     {
+        self.refuse_inside("apply")?;
         self.submit_apply(f, args, Callbacks::new(), "apply")?.get()
     }
 
     /// Queues `f(args…)` and returns at once with a handle to its result (Python's
     /// `apply_async`).
+    ///
+    /// As for [`apply`](Self::apply), a one-shot [`TaskOnce`] will do:
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    /// use concurrency_lab::pool::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(2)?;
+    /// let (tx, rx) = mpsc::channel::<String>();
+    /// let listener = pool.apply_async(move || rx.recv_timeout(Duration::from_secs(30)), ())?;
+    /// tx.send("hello".into()).unwrap();
+    /// assert_eq!(listener.get()?.unwrap(), "hello");
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -164,7 +217,7 @@ impl<B: Backend> Pool<B> {
     /// ```
     pub fn apply_async<F, Args>(&self, f: F, args: Args) -> Result<AsyncResult<F::Output>>
     where
-        F: Task<Args>,
+        F: TaskOnce<Args>,
         B: Runs<F, Args>,
     {
         self.submit_apply(f, args, Callbacks::new(), "apply_async")
@@ -196,7 +249,7 @@ impl<B: Backend> Pool<B> {
         callbacks: Callbacks<F::Output>,
     ) -> Result<AsyncResult<F::Output>>
     where
-        F: Task<Args>,
+        F: TaskOnce<Args>,
         B: Runs<F, Args>,
     {
         self.submit_apply(f, args, callbacks, "apply_async")
@@ -210,11 +263,11 @@ impl<B: Backend> Pool<B> {
         action: &'static str,
     ) -> Result<AsyncResult<F::Output>>
     where
-        F: Task<Args>,
+        F: TaskOnce<Args>,
         B: Runs<F, Args>,
     {
         self.check_open(action)?;
-        let slot = Arc::new(Slot::new(callbacks));
+        let slot = Arc::new(Slot::new(callbacks, self.id));
         let filled = Arc::clone(&slot);
         let sink = Sink::items(1, move |mut outcomes: Vec<Result<F::Output>>| {
             filled.complete(
@@ -223,310 +276,8 @@ impl<B: Backend> Pool<B> {
                     .expect("a sink of one item delivers one outcome"),
             );
         });
-        self.submit(B::job(&Arc::new(f), Chunk::whole(vec![args]), sink), action)?;
+        self.submit(B::job_once(f, args, sink), action)?;
         Ok(AsyncResult::new(slot))
-    }
-
-    /// Applies `f` to every item and returns the results in input order (Python's `map`).
-    ///
-    /// The items are cut into chunks — by default about four per worker, Python's heuristic —
-    /// and each chunk travels to a worker as one job. See
-    /// [`map_async_with`](Self::map_async_with) to choose the chunk size.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::PoolClosed`] after `close`/`terminate`; otherwise the failure of the first
-    /// failed item in input order.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concurrency_lab::pool::ThreadPool;
-    ///
-    /// let pool = ThreadPool::new(2)?;
-    /// assert_eq!(pool.map(|n: u64| n * n, 1..=5)?, [1, 4, 9, 16, 25]);
-    /// # Ok::<(), concurrency_lab::Error>(())
-    /// ```
-    pub fn map<F, A, R>(&self, f: F, items: impl IntoIterator<Item = A>) -> Result<Vec<R>>
-    where
-        F: Fn(A) -> R + Send + Sync + 'static,
-        R: Send + 'static,
-        B: Runs<F, (A,)>,
-    {
-        self.submit_map(f, items.into_iter().map(|a| (a,)), MapOptions::new(), "map")?
-            .get()
-    }
-
-    /// Like [`map`](Self::map), but returns at once with a handle that reports progress
-    /// (Python's `map_async`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::PoolClosed`] after `close`/`terminate`; item failures come from the handle.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concurrency_lab::pool::ThreadPool;
-    ///
-    /// let pool = ThreadPool::new(2)?;
-    /// let running = pool.map_async(|n: u64| n * n, 1..=5)?;
-    /// assert_eq!(running.progress().total, 5);
-    /// assert_eq!(running.get()?, [1, 4, 9, 16, 25]);
-    /// # Ok::<(), concurrency_lab::Error>(())
-    /// ```
-    pub fn map_async<F, A, R>(
-        &self,
-        f: F,
-        items: impl IntoIterator<Item = A>,
-    ) -> Result<MapResult<R>>
-    where
-        F: Fn(A) -> R + Send + Sync + 'static,
-        R: Send + 'static,
-        B: Runs<F, (A,)>,
-    {
-        self.submit_map(
-            f,
-            items.into_iter().map(|a| (a,)),
-            MapOptions::new(),
-            "map_async",
-        )
-    }
-
-    /// [`map_async`](Self::map_async) with a chosen chunk size and callbacks (Python's
-    /// `map_async(func, iterable, chunksize, callback, error_callback)`).
-    ///
-    /// # Errors
-    ///
-    /// As [`map_async`](Self::map_async).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concurrency_lab::pool::{MapOptions, ThreadPool};
-    ///
-    /// let pool = ThreadPool::new(2)?;
-    /// let options = MapOptions::new().chunksize(10);
-    /// let squares = pool.map_async_with(|n: u64| n * n, 0..100, options)?.get()?;
-    /// assert_eq!(squares[99], 9801);
-    /// # Ok::<(), concurrency_lab::Error>(())
-    /// ```
-    pub fn map_async_with<F, A, R>(
-        &self,
-        f: F,
-        items: impl IntoIterator<Item = A>,
-        options: MapOptions<R>,
-    ) -> Result<MapResult<R>>
-    where
-        F: Fn(A) -> R + Send + Sync + 'static,
-        R: Send + 'static,
-        B: Runs<F, (A,)>,
-    {
-        self.submit_map(f, items.into_iter().map(|a| (a,)), options, "map_async")
-    }
-
-    /// Like [`map`](Self::map) for functions of several arguments: each item is an argument
-    /// tuple (Python's `starmap`).
-    ///
-    /// # Errors
-    ///
-    /// As [`map`](Self::map).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concurrency_lab::pool::ThreadPool;
-    ///
-    /// fn power(base: u64, exponent: u32) -> u64 { base.pow(exponent) }
-    ///
-    /// let pool = ThreadPool::new(2)?;
-    /// assert_eq!(pool.starmap(power, [(2, 10), (3, 3)])?, [1024, 27]);
-    /// # Ok::<(), concurrency_lab::Error>(())
-    /// ```
-    pub fn starmap<F, Args>(
-        &self,
-        f: F,
-        items: impl IntoIterator<Item = Args>,
-    ) -> Result<Vec<F::Output>>
-    where
-        F: Task<Args>,
-        B: Runs<F, Args>,
-    {
-        self.submit_map(f, items.into_iter(), MapOptions::new(), "starmap")?
-            .get()
-    }
-
-    /// Like [`map_async`](Self::map_async) for functions of several arguments (Python's
-    /// `starmap_async`).
-    ///
-    /// # Errors
-    ///
-    /// As [`map_async`](Self::map_async).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concurrency_lab::pool::ThreadPool;
-    ///
-    /// fn howmany_within_range(row: Vec<u8>, minimum: u8, maximum: u8) -> usize {
-    ///     row.iter().filter(|n| (minimum..=maximum).contains(n)).count()
-    /// }
-    ///
-    /// let pool = ThreadPool::new(2)?;
-    /// let rows = vec![vec![4, 8, 9], vec![0, 1, 2]];
-    /// let running = pool.starmap_async(howmany_within_range, rows.into_iter().map(|r| (r, 4, 8)))?;
-    /// assert_eq!(running.get()?, [2, 0]);
-    /// # Ok::<(), concurrency_lab::Error>(())
-    /// ```
-    pub fn starmap_async<F, Args>(
-        &self,
-        f: F,
-        items: impl IntoIterator<Item = Args>,
-    ) -> Result<MapResult<F::Output>>
-    where
-        F: Task<Args>,
-        B: Runs<F, Args>,
-    {
-        self.submit_map(f, items.into_iter(), MapOptions::new(), "starmap_async")
-    }
-
-    /// [`starmap_async`](Self::starmap_async) with a chosen chunk size and callbacks (Python's
-    /// `starmap_async(func, iterable, chunksize, callback, error_callback)`).
-    ///
-    /// # Errors
-    ///
-    /// As [`map_async`](Self::map_async).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concurrency_lab::pool::{MapOptions, ThreadPool};
-    ///
-    /// fn power(base: u64, exponent: u32) -> u64 { base.pow(exponent) }
-    ///
-    /// let pool = ThreadPool::new(2)?;
-    /// let options = MapOptions::new().chunksize(1);
-    /// let powers = pool.starmap_async_with(power, [(2, 3), (3, 2)], options)?.get()?;
-    /// assert_eq!(powers, [8, 9]);
-    /// # Ok::<(), concurrency_lab::Error>(())
-    /// ```
-    pub fn starmap_async_with<F, Args>(
-        &self,
-        f: F,
-        items: impl IntoIterator<Item = Args>,
-        options: MapOptions<F::Output>,
-    ) -> Result<MapResult<F::Output>>
-    where
-        F: Task<Args>,
-        B: Runs<F, Args>,
-    {
-        self.submit_map(f, items.into_iter(), options, "starmap_async")
-    }
-
-    fn submit_map<F, Args>(
-        &self,
-        f: F,
-        items: impl Iterator<Item = Args>,
-        options: MapOptions<F::Output>,
-        action: &'static str,
-    ) -> Result<MapResult<F::Output>>
-    where
-        F: Task<Args>,
-        B: Runs<F, Args>,
-    {
-        self.check_open(action)?;
-        if options.chunksize == Some(0) {
-            return Err(Error::invalid_input(
-                "chunksize",
-                0,
-                "a chunk holds at least one item",
-            ));
-        }
-        let items: Vec<Args> = items.collect(); // in place when `items` came from a Vec
-        let total = items.len();
-        let chunksize = options
-            .chunksize
-            .unwrap_or_else(|| default_chunksize(total, self.workers));
-        let slot = Arc::new(Slot::new(options.callbacks));
-        let chunks = Chunk::split(items, chunksize);
-        let map = MapState::new(chunks.len(), total, Arc::clone(&slot));
-        let result = MapResult::new(slot, Arc::clone(&map.progress), total);
-        if total == 0 {
-            map.complete_empty();
-            return Ok(result);
-        }
-        // Every sink exists before the first submission: if the pool refuses a chunk midway,
-        // the sinks not yet submitted drop with the iterator and fail their items, so the map
-        // still completes (with an error) and nothing waits for it forever.
-        let mut sinks = (0..chunks.len())
-            .map(|index| {
-                let start = index * chunksize;
-                Sink::map_chunk(&map, start, chunksize.min(total - start))
-            })
-            .collect::<Vec<_>>()
-            .into_iter();
-        let f = Arc::new(f);
-        for (chunk, sink) in chunks.into_iter().zip(sinks.by_ref()) {
-            self.submit(B::job(&f, chunk, sink), action)?;
-        }
-        Ok(result)
-    }
-
-    /// A lazy, ordered `map` over `items` (Python's `imap`): results come out in input order
-    /// as they are ready, and the input is read only as far as needed.
-    ///
-    /// Unlike Python's `imap`, which reads its whole input up front (gh-84291), this one keeps
-    /// a bounded number of chunks in flight, so it works on an endless iterator. Chunks hold
-    /// one item unless you say otherwise with [`IMap::chunksize`]. Nothing is submitted until
-    /// the first call to `next`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concurrency_lab::pool::ThreadPool;
-    ///
-    /// let pool = ThreadPool::new(2)?;
-    /// let first: Vec<u64> = pool
-    ///     .imap(|n: u64| n * n, 1..) // an endless input
-    ///     .chunksize(16)
-    ///     .take(5)
-    ///     .collect::<Result<_, _>>()?;
-    /// assert_eq!(first, [1, 4, 9, 16, 25]);
-    /// # Ok::<(), concurrency_lab::Error>(())
-    /// ```
-    pub fn imap<F, A, R, I>(&self, f: F, items: I) -> IMap<'_, B, F, I::IntoIter>
-    where
-        I: IntoIterator<Item = A>,
-        F: Fn(A) -> R + Send + Sync + 'static,
-        R: Send + 'static,
-        B: Runs<F, (A,)>,
-    {
-        IMap::new(self, f, items.into_iter(), true)
-    }
-
-    /// Like [`imap`](Self::imap), but yields results in the order they finish (Python's
-    /// `imap_unordered`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use concurrency_lab::pool::ThreadPool;
-    ///
-    /// let pool = ThreadPool::new(2)?;
-    /// let mut squares: Vec<u64> =
-    ///     pool.imap_unordered(|n: u64| n * n, 1..=5).collect::<Result<_, _>>()?;
-    /// squares.sort();
-    /// assert_eq!(squares, [1, 4, 9, 16, 25]);
-    /// # Ok::<(), concurrency_lab::Error>(())
-    /// ```
-    pub fn imap_unordered<F, A, R, I>(&self, f: F, items: I) -> IMap<'_, B, F, I::IntoIter>
-    where
-        I: IntoIterator<Item = A>,
-        F: Fn(A) -> R + Send + Sync + 'static,
-        R: Send + 'static,
-        B: Runs<F, (A,)>,
-    {
-        IMap::new(self, f, items.into_iter(), false)
     }
 
     /// Stops accepting tasks; the workers finish what is queued, then exit (Python's
@@ -578,7 +329,8 @@ impl<B: Backend> Pool<B> {
     ///
     /// [`Error::PoolNotClosed`] unless [`close`](Self::close) or
     /// [`terminate`](Self::terminate) was called first: joining a pool that still accepts
-    /// work could wait forever.
+    /// work could wait forever. [`Error::PoolReentered`] inside a task or callback of this
+    /// pool, which would wait for its own worker.
     ///
     /// # Examples
     ///
@@ -592,6 +344,7 @@ impl<B: Backend> Pool<B> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn join(&self) -> Result<()> {
+        self.refuse_inside("join")?;
         self.join_until(None).map(drop)
     }
 
@@ -631,7 +384,17 @@ impl<B: Backend> Pool<B> {
         Ok(self.engine.join(deadline))
     }
 
-    fn check_open(&self, action: &'static str) -> Result<()> {
+    /// `Err(PoolReentered)` inside this pool's own task or callback, where waiting on the
+    /// pool could wait for itself.
+    pub(crate) fn refuse_inside(&self, action: &'static str) -> Result<()> {
+        reentry::refuse_inside(self.id, action)
+    }
+
+    pub(crate) fn id(&self) -> PoolId {
+        self.id
+    }
+
+    pub(crate) fn check_open(&self, action: &'static str) -> Result<()> {
         if self.engine.is_closed() {
             Err(Error::PoolClosed { action })
         } else {

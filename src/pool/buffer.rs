@@ -7,8 +7,15 @@
 //! invariant that makes it sound is simple: **every index belongs to exactly one chunk**, and a
 //! chunk touches only its own indices, each at most once.
 //!
-//! Miri finds no undefined behaviour in this module's tests nor in the thread pool's (success,
-//! panics midway, termination, drop counting):
+//! Both halves of the invariant hold by construction, here: [`split_map`] is the only way to
+//! cut an output into ranges, and it cuts each input chunk and its output range from the same
+//! numbers, in one loop; and every range, when it is dropped, tells the output how much it
+//! wrote, so the output becomes a vector only if that adds up to its length — otherwise it
+//! drops exactly what was written.
+//!
+//! Miri finds no undefined behaviour in this module's tests (success, partial writes, a panic
+//! midway, an output dropped before its ranges). After a change here, run the thread pool's
+//! tests under Miri too (success, panics midway, termination, drop counting):
 //!
 //! ```sh
 //! cargo +nightly miri test --lib -- pool::buffer pool::sink
@@ -18,7 +25,7 @@
 
 use std::mem::ManuallyDrop;
 use std::ptr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The allocation of a vector whose elements are owned elsewhere (by chunks).
 struct Allocation<T> {
@@ -51,7 +58,7 @@ impl<T> Drop for Allocation<T> {
 }
 
 /// One chunk of a map's input: moves its items out of the shared input vector.
-pub(crate) struct Chunk<T> {
+pub struct Chunk<T> {
     input: Arc<Allocation<T>>,
     next: usize,
     end: usize,
@@ -59,7 +66,7 @@ pub(crate) struct Chunk<T> {
 
 impl<T> Chunk<T> {
     /// Cuts `items` into chunks of `size` items (the last may be shorter), sharing its memory.
-    pub(crate) fn split(items: Vec<T>, size: usize) -> Vec<Chunk<T>> {
+    fn split(items: Vec<T>, size: usize) -> Vec<Chunk<T>> {
         assert!(size > 0, "chunks hold at least one item");
         let (allocation, len) = Allocation::of(items);
         let input = Arc::new(allocation);
@@ -81,6 +88,14 @@ impl<T> Chunk<T> {
             next: 0,
             end: len,
         }
+    }
+}
+
+impl<T> std::fmt::Debug for Chunk<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunk")
+            .field("items", &(self.next..self.end))
+            .finish()
     }
 }
 
@@ -120,21 +135,43 @@ impl<T> Drop for Chunk<T> {
     }
 }
 
+/// One chunk of a map's input and the range of the output its results go to.
+pub(crate) type Piece<A, R> = (Chunk<A>, OutputRange<R>);
+
+/// Cuts a map's input into chunks of `size` items (the last may be shorter), each paired with
+/// the output range its results go to: the one place that decides which indices a chunk owns.
+pub(crate) fn split_map<A, R>(items: Vec<A>, size: usize) -> (Arc<Output<R>>, Vec<Piece<A, R>>) {
+    let output = Output::with_len(items.len());
+    let pieces = Chunk::split(items, size)
+        .into_iter()
+        .map(|chunk| {
+            let range = output.range(chunk.next, chunk.len());
+            (chunk, range)
+        })
+        .collect();
+    (output, pieces)
+}
+
 /// A map's output vector, written in disjoint ranges by the chunks' [`OutputRange`]s.
 pub(crate) struct Output<R> {
     allocation: Allocation<R>,
     len: usize,
+    /// `(start, items written)` of every range dropped so far: the items initialised.
+    written: Mutex<Vec<(usize, usize)>>,
 }
 
 impl<R> Output<R> {
-    pub(crate) fn with_len(len: usize) -> Arc<Self> {
+    fn with_len(len: usize) -> Arc<Self> {
         let (allocation, _) = Allocation::of(Vec::with_capacity(len));
-        Arc::new(Output { allocation, len })
+        Arc::new(Output {
+            allocation,
+            len,
+            written: Mutex::new(Vec::new()),
+        })
     }
 
-    /// The writer for `start..start + len`. Each range must be handed out once, and ranges
-    /// must not overlap: the caller (the map) cuts them from the same chunk sizes as its input.
-    pub(crate) fn range(self: &Arc<Self>, start: usize, len: usize) -> OutputRange<R> {
+    /// The writer for `start..start + len`; only [`split_map`] cuts ranges, each once.
+    fn range(self: &Arc<Self>, start: usize, len: usize) -> OutputRange<R> {
         assert!(start + len <= self.len, "a range lies inside the output");
         OutputRange {
             output: Arc::clone(self),
@@ -144,34 +181,52 @@ impl<R> Output<R> {
         }
     }
 
-    /// The finished vector, once every range was written in full.
+    /// The finished vector if the ranges wrote every index; otherwise `None`, after dropping
+    /// what they wrote.
     ///
-    /// # Safety
+    /// # Panics
     ///
-    /// Every index below `len` was written exactly once, and no writer is left.
-    pub(crate) unsafe fn into_vec(self: Arc<Self>) -> Vec<R> {
-        let output = ManuallyDrop::new(
-            Arc::into_inner(self).expect("no writer is left once the map is complete"),
+    /// If a writer is still alive: the map calls this once every chunk has reported.
+    pub(crate) fn into_vec(self: Arc<Self>) -> Option<Vec<R>> {
+        let mut output = Arc::into_inner(self).expect("no writer is left once the map is complete");
+        let written = std::mem::take(
+            output
+                .written
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
         );
-        // SAFETY: the allocation is a `Vec<R>`'s with capacity ≥ len, all `len` written.
-        // `output` is never dropped, so the allocation is owned by the new vector alone.
-        unsafe {
+        // The ranges are disjoint (`split_map`) and each wrote a prefix of itself, so the
+        // counts add up to the length only if every index was written.
+        if written.iter().map(|&(_, count)| count).sum::<usize>() != output.len {
+            *output
+                .written
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner) = written;
+            return None; // dropping `output` drops what was written
+        }
+        let output = ManuallyDrop::new(output);
+        // SAFETY: the allocation is a `Vec<R>`'s with capacity ≥ len, and all `len` items are
+        // written (counted above). `output` is never dropped, so the allocation is owned by
+        // the new vector alone; its `written` list was taken out above and freed.
+        Some(unsafe {
             Vec::from_raw_parts(
                 output.allocation.ptr,
                 output.len,
                 output.allocation.capacity,
             )
-        }
+        })
     }
+}
 
-    /// Drops the items written in `ranges` (start, count) and frees the memory.
-    ///
-    /// # Safety
-    ///
-    /// Exactly the indices in `ranges` were written, each once, and no writer is left.
-    pub(crate) unsafe fn discard(self: Arc<Self>, ranges: &[(usize, usize)]) {
-        for &(start, count) in ranges {
-            // SAFETY: the caller vouches that these items were written and not yet dropped.
+impl<R> Drop for Output<R> {
+    fn drop(&mut self) {
+        let written = self
+            .written
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        for &(start, count) in written.iter() {
+            // SAFETY: a range reported these items as written by it, and no one has moved
+            // them out: the output was not turned into a vector.
             unsafe {
                 ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
                     self.allocation.ptr.add(start),
@@ -222,6 +277,17 @@ impl<R> OutputRange<R> {
     /// Whether every item of the range was written.
     pub(crate) fn is_full(&self) -> bool {
         self.written == self.len
+    }
+}
+
+impl<R> Drop for OutputRange<R> {
+    fn drop(&mut self) {
+        // The output counts what was written before it treats anything as initialised.
+        self.output
+            .written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((self.start, self.written));
     }
 }
 
@@ -319,53 +385,65 @@ mod tests {
     }
 
     #[test]
-    fn output_becomes_a_vector_when_every_range_is_written() {
-        let output = Output::with_len(5);
-        let mut a = output.range(0, 3);
-        let mut b = output.range(3, 2);
-        for n in [10, 11, 12] {
-            a.write(n);
+    fn input_chunks_and_output_ranges_are_cut_from_the_same_numbers() {
+        let (output, pieces) = split_map::<u32, u32>((0..10).collect(), 4);
+        let cuts: Vec<_> = pieces
+            .iter()
+            .map(|(chunk, range)| (chunk.next, chunk.len(), range.start, range.len()))
+            .collect();
+        assert_eq!(cuts, [(0, 4, 0, 4), (4, 4, 4, 4), (8, 2, 8, 2)]);
+        for (chunk, mut range) in pieces {
+            for n in chunk {
+                range.write(n * 10);
+            }
         }
-        b.write(13);
-        b.write(14);
-        drop((a, b));
-        // SAFETY: both ranges were written in full and dropped.
-        let all = unsafe { output.into_vec() };
-        assert_eq!(all, [10, 11, 12, 13, 14]);
+        let all = output.into_vec().expect("every range was written in full");
+        assert_eq!(all, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
     }
 
     #[test]
-    fn discarding_drops_exactly_what_was_written() {
+    fn an_output_written_in_part_drops_exactly_what_was_written() {
         let drops = AtomicUsize::new(0);
-        let output = Output::with_len(6);
-        let mut a = output.range(0, 3);
-        let mut b = output.range(3, 3);
+        let (output, mut pieces) = split_map::<(), Counted<'_>>(vec![(); 6], 3);
+        let (_, mut b) = pieces.pop().unwrap();
+        let (_, mut a) = pieces.pop().unwrap();
         a.write(Counted(0, &drops));
         a.write(Counted(1, &drops));
         b.write(Counted(3, &drops));
-        let extents = [a.extent(), b.extent()];
         drop((a, b));
-        // SAFETY: the extents are exactly what was written.
-        unsafe { output.discard(&extents) };
+        assert!(output.into_vec().is_none(), "three of six were written");
         assert_eq!(drops.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn an_output_dropped_before_its_ranges_drops_what_they_wrote() {
+        let drops = AtomicUsize::new(0);
+        let (output, mut pieces) = split_map::<(), Counted<'_>>(vec![(); 2], 1);
+        pieces[1].1.write(Counted(1, &drops));
+        drop(output);
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            0,
+            "a range still holds the output"
+        );
+        drop(pieces);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
     }
 
     #[test]
     #[should_panic(expected = "at most its own items")]
     fn a_range_cannot_overflow_into_its_neighbour() {
-        let output = Output::with_len(2);
-        let mut a = output.range(0, 1);
-        a.write(1u8);
-        a.write(2u8);
+        let (_output, mut pieces) = split_map::<(), u8>(vec![(); 2], 1);
+        pieces[0].1.write(1);
+        pieces[0].1.write(2);
     }
 
     #[test]
     fn a_panic_midway_drops_each_item_exactly_once() {
         let drops = AtomicUsize::new(0);
         let items: Vec<Counted<'_>> = (0..10).map(|n| Counted(n, &drops)).collect();
-        let mut chunk = Chunk::whole(items);
-        let output = Output::with_len(10);
-        let mut range = output.range(0, 10);
+        let (output, mut pieces) = split_map::<Counted<'_>, u32>(items, 10);
+        let (mut chunk, mut range) = pieces.pop().unwrap();
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             map_into(
                 &mut chunk,
@@ -384,10 +462,8 @@ mod tests {
             10,
             "0..=6 dropped by f or unwinding, 7..=9 by the chunk"
         );
-        let extents = [range.extent()];
         drop(range);
-        // SAFETY: the extent is exactly what was written (plain u32s).
-        unsafe { output.discard(&extents) };
+        assert!(output.into_vec().is_none());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::backend::{Backend, Config, Engine, Runs};
+use super::reentry::PoolId;
 use super::{Pool, cpu_count};
 use crate::{Error, Result};
 
@@ -23,6 +24,7 @@ use crate::{Error, Result};
 /// assert_eq!(pool.apply(greet, ())?, "hello from an initialized worker");
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
+#[must_use = "a builder does nothing until `build` starts the pool"]
 pub struct PoolBuilder<B: Backend> {
     workers: usize,
     initializer: Option<<B::Engine as Engine>::Init>,
@@ -48,6 +50,7 @@ impl<B: Backend> PoolBuilder<B> {
     /// assert_eq!(ThreadPool::builder().workers(3).build()?.workers(), 3);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use = "the builder methods return the changed builder"]
     pub fn workers(mut self, workers: usize) -> Self {
         self.workers = workers;
         self
@@ -69,6 +72,7 @@ impl<B: Backend> PoolBuilder<B> {
     /// let broken = ThreadPool::builder().initializer(|| panic!("no database")).build();
     /// assert!(matches!(broken, Err(Error::InitializerPanicked { .. })));
     /// ```
+    #[must_use = "the builder methods return the changed builder"]
     pub fn initializer<F>(mut self, initializer: F) -> Self
     where
         B: Runs<F, ()>,
@@ -92,6 +96,7 @@ impl<B: Backend> PoolBuilder<B> {
     /// assert_ne!(first, second); // every task ran on a fresh worker
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use = "the builder methods return the changed builder"]
     pub fn max_tasks_per_child(mut self, tasks: usize) -> Self {
         self.max_tasks_per_child = Some(tasks);
         self
@@ -132,6 +137,7 @@ impl<B: Backend> PoolBuilder<B> {
             workers: self.workers,
             initializer: self.initializer,
             max_tasks_per_child: self.max_tasks_per_child,
+            pool: PoolId::fresh(),
         })
     }
 }

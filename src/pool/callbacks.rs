@@ -77,6 +77,7 @@ impl<T> Callbacks<T> {
     /// let callbacks = Callbacks::new().on_success(|n: &u64| assert!(*n > 0));
     /// # drop(callbacks);
     /// ```
+    #[must_use = "`Callbacks` methods return the changed callbacks"]
     pub fn on_success(mut self, callback: impl FnOnce(&T) + Send + 'static) -> Self {
         self.on_success = Some(Box::new(callback));
         self
@@ -92,6 +93,7 @@ impl<T> Callbacks<T> {
     /// let callbacks: Callbacks<u64> = Callbacks::new().on_error(|e| eprintln!("failed: {e}"));
     /// # drop(callbacks);
     /// ```
+    #[must_use = "`Callbacks` methods return the changed callbacks"]
     pub fn on_error(mut self, callback: impl FnOnce(&Error) + Send + 'static) -> Self {
         self.on_error = Some(Box::new(callback));
         self

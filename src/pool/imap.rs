@@ -11,6 +11,7 @@ use super::backend::{Backend, Runs};
 use super::buffer::Chunk;
 use super::sink::Sink;
 use super::{Pool, Task};
+use crate::panic_message::catch;
 use crate::{Error, Result};
 
 type Batch<R> = (usize, Vec<Result<R>>);
@@ -21,7 +22,10 @@ type Batch<R> = (usize, Vec<Result<R>>);
 /// [`max_in_flight`](Self::max_in_flight) at a time, so memory stays bounded whatever the
 /// length of the input — also for an endless one. Each item is `Ok(result)` or the item's own
 /// error; a failed item does not end the iteration. If the pool stops accepting work midway,
-/// the results already in flight are yielded, then one [`Error::PoolClosed`], then `None`.
+/// the results already in flight are yielded, then one [`Error::PoolClosed`], then `None`; if
+/// the input iterator panics, the results of the items read before it, then one
+/// [`Error::InvalidInput`], then `None` (see [`Pool::imap`] on reading ahead). Inside a task
+/// or callback of its own pool, `next` yields [`Error::PoolReentered`], then `None`.
 ///
 /// # Examples
 ///
@@ -38,6 +42,7 @@ type Batch<R> = (usize, Vec<Result<R>>);
 /// assert_eq!(roots, (0..100).collect::<Vec<_>>());
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
+#[must_use = "an `imap` is lazy: nothing is submitted until you iterate over it"]
 pub struct IMap<'p, B, F, I>
 where
     B: Backend,
@@ -52,6 +57,8 @@ where
     max_in_flight: usize,
     /// Chunks submitted so far; also the index the next one gets.
     submitted: usize,
+    /// Items taken from the input so far; also the index of the next one.
+    read: usize,
     /// Chunks submitted whose results have not been moved to `current` yet.
     in_flight: usize,
     /// Ordered mode: the index of the chunk to yield next, and early arrivals.
@@ -81,6 +88,7 @@ where
             chunksize: 1,
             max_in_flight: 2 * pool.workers(),
             submitted: 0,
+            read: 0,
             in_flight: 0,
             next_index: 0,
             early: BTreeMap::new(),
@@ -105,6 +113,7 @@ where
     /// assert_eq!(total, 5050);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use = "`chunksize` returns the changed iterator"]
     pub fn chunksize(mut self, chunksize: usize) -> Self {
         self.chunksize = chunksize;
         self
@@ -124,6 +133,7 @@ where
     /// assert_eq!(first, 1);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
+    #[must_use = "`max_in_flight` returns the changed iterator"]
     pub fn max_in_flight(mut self, chunks: usize) -> Self {
         self.max_in_flight = chunks;
         self
@@ -140,12 +150,7 @@ where
     /// Submits chunks until the in-flight bound is reached or the input ends.
     fn top_up(&mut self) {
         while self.stopped.is_none() && self.in_flight < self.max_in_flight {
-            let chunk: Vec<(A,)> = self
-                .input
-                .by_ref()
-                .take(self.chunksize)
-                .map(|a| (a,))
-                .collect();
+            let chunk = self.read_chunk();
             if chunk.is_empty() {
                 return;
             }
@@ -163,9 +168,37 @@ where
                     self.submitted += 1;
                     self.in_flight += 1;
                 }
-                Err(error) => self.stopped = Some(error),
+                // An input that panicked while this chunk was read keeps its own report.
+                Err(error) => {
+                    self.stopped.get_or_insert(error);
+                }
             }
         }
+    }
+
+    /// Reads up to one chunk of input. A panic in the input is caught and recorded in
+    /// `stopped`; the items read before it still form a chunk, and the input is not read again.
+    fn read_chunk(&mut self) -> Vec<(A,)> {
+        let mut chunk = Vec::new();
+        while chunk.len() < self.chunksize {
+            match catch(|| self.input.next()) {
+                Ok(Some(item)) => chunk.push((item,)),
+                Ok(None) => break,
+                Err(panic) => {
+                    self.stopped = Some(Error::invalid_input(
+                        "imap input item",
+                        self.read,
+                        format!(
+                            "the input iterator panicked instead of producing it: {}",
+                            panic.message_with_location()
+                        ),
+                    ));
+                    break;
+                }
+            }
+            self.read += 1;
+        }
+        chunk
     }
 
     /// Waits for the next batch to yield: the next chunk in order, or whichever finishes.
@@ -200,6 +233,10 @@ where
     fn next(&mut self) -> Option<Result<R>> {
         if self.done {
             return None;
+        }
+        if let Err(error) = self.pool.refuse_inside("imap") {
+            self.done = true;
+            return Some(Err(error));
         }
         if self.chunksize == 0 || self.max_in_flight == 0 {
             self.done = true;

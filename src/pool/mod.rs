@@ -34,9 +34,13 @@ mod chunk;
 mod exit;
 mod idle;
 mod imap;
+mod map;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod options;
 mod process;
 mod queue;
+mod reentry;
 mod result;
 mod sink;
 mod slot;
@@ -49,10 +53,12 @@ pub use builder::PoolBuilder;
 pub use callbacks::Callbacks;
 pub use exit::WorkerExit;
 pub use imap::IMap;
+#[cfg(feature = "mpi")]
+pub use mpi::{Mpi, worker_ranks};
 pub use options::MapOptions;
 pub use process::init;
 pub use result::{AsyncResult, MapResult, Progress};
-pub use task::Task;
+pub use task::{Task, TaskOnce};
 
 /// A pool of worker threads: Python's `multiprocessing.pool.ThreadPool`, without the GIL.
 ///
@@ -90,6 +96,33 @@ pub type ThreadPool = Pool<Threads>;
 /// }
 /// ```
 pub type ProcessPool = Pool<Processes>;
+
+/// A pool over the other ranks of an MPI job (feature `mpi`): mpi4py's `MPIPoolExecutor`.
+///
+/// Rank 0 runs `main` and owns the pool; the other ranks serve in [`init()`] and never return
+/// from it. Tasks follow the rules of [`ProcessPool`]'s. Chapter 6,
+/// [`beyond_one_machine`](crate::beyond_one_machine), tells the whole story.
+///
+/// # Examples
+///
+/// ```rust,no_run
+/// use concurrency_lab::pool::{self, MpiPool};
+///
+/// fn howmany_within_range(row: Vec<u8>, minimum: u8, maximum: u8) -> usize {
+///     row.iter().filter(|n| (minimum..=maximum).contains(n)).count()
+/// }
+///
+/// fn main() -> Result<(), concurrency_lab::Error> {
+///     pool::init(); // on ranks 1, 2, …: serve rank 0, then exit
+///     let pool = MpiPool::all_ranks()?;
+///     assert_eq!(pool.apply(howmany_within_range, (vec![1, 5, 7, 9], 4, 8))?, 2);
+///     Ok(())
+/// }
+/// ```
+///
+/// `no_run`: it must be started as `mpirun -n 3 <program>`.
+#[cfg(feature = "mpi")]
+pub type MpiPool = Pool<Mpi>;
 
 /// The number of logical CPUs: Python's `multiprocessing.cpu_count()`.
 ///

@@ -52,6 +52,7 @@ impl<R> MapOptions<R> {
     /// let one_by_one: MapOptions<u64> = MapOptions::new().chunksize(1);
     /// # drop(one_by_one);
     /// ```
+    #[must_use = "`MapOptions` methods return the changed options"]
     pub fn chunksize(mut self, chunksize: usize) -> Self {
         self.chunksize = Some(chunksize);
         self
@@ -67,6 +68,7 @@ impl<R> MapOptions<R> {
     /// let options = MapOptions::new().callbacks(Callbacks::new().on_error(|e| eprintln!("{e}")));
     /// # let _: &MapOptions<u8> = &options;
     /// ```
+    #[must_use = "`MapOptions` methods return the changed options"]
     pub fn callbacks(mut self, callbacks: Callbacks<Vec<R>>) -> Self {
         self.callbacks = callbacks;
         self

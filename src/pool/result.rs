@@ -5,12 +5,26 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use super::reentry;
 use super::slot::Slot;
 use crate::{Error, Result};
 
 /// The future result of [`Pool::apply_async`]: Python's `multiprocessing.pool.AsyncResult`.
 ///
-/// Dropping the handle does not cancel the task; it runs, and its callbacks run, regardless.
+/// Dropping the handle does not cancel the task; it runs, and its callbacks run, regardless —
+/// but its error, if it fails, goes unseen unless an error callback reports it.
+///
+/// The type is deliberately not `#[must_use]`, like `std::thread::JoinHandle`: Python's
+/// `callback=` style — [`Pool::apply_async_with`](crate::pool::Pool::apply_async_with) with
+/// [`Callbacks`](crate::pool::Callbacks) — receives results through the callbacks and drops
+/// the handle by design, and a warning there would teach `let _ =` instead of the idea.
+///
+/// # Waiting inside the pool
+///
+/// Inside a task or callback of the pool that computes the result, [`get`](Self::get) and
+/// [`wait`](Self::wait) fail with [`Error::PoolReentered`] instead of waiting: the wait could
+/// need the very worker that is waiting. The bounded [`get_timeout`](Self::get_timeout) and
+/// [`wait_timeout`](Self::wait_timeout) are allowed there; they cannot hang.
 ///
 /// [`Pool::apply_async`]: crate::pool::Pool::apply_async
 ///
@@ -48,7 +62,7 @@ impl<T> AsyncResult<T> {
     ///
     /// let pool = ThreadPool::new(1)?;
     /// let pending = pool.apply_async(|| 7, ())?;
-    /// pending.wait();
+    /// pending.wait()?;
     /// assert!(pending.ready());
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
@@ -66,7 +80,7 @@ impl<T> AsyncResult<T> {
     ///
     /// let pool = ThreadPool::new(1)?;
     /// let failing = pool.apply_async(|| -> u8 { panic!("boom") }, ())?;
-    /// failing.wait();
+    /// failing.wait()?;
     /// assert_eq!(failing.successful(), Some(false));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
@@ -80,6 +94,14 @@ impl<T> AsyncResult<T> {
 
     /// Blocks until the result is in (Python's `wait()`).
     ///
+    /// A stopped or stuck worker blocks this forever, as [`get`](Self::get) explains; use
+    /// [`wait_timeout`](Self::wait_timeout) when that can happen.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PoolReentered`] inside a task or callback of the same pool; the task's own
+    /// failure comes from [`get`](Self::get).
+    ///
     /// # Examples
     ///
     /// ```
@@ -87,12 +109,14 @@ impl<T> AsyncResult<T> {
     ///
     /// let pool = ThreadPool::new(1)?;
     /// let pending = pool.apply_async(|| "done", ())?;
-    /// pending.wait();
+    /// pending.wait()?;
     /// assert!(pending.ready());
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
-    pub fn wait(&self) {
+    pub fn wait(&self) -> Result<()> {
+        reentry::refuse_inside(self.slot.pool(), "wait")?;
         self.slot.wait(None);
+        Ok(())
     }
 
     /// Blocks until the result is in or `timeout` has passed; returns whether it is in
@@ -116,10 +140,42 @@ impl<T> AsyncResult<T> {
 
     /// Blocks until the result is in and returns it (Python's `get()`).
     ///
+    /// # Stopped and stuck workers
+    ///
+    /// A result that never comes is waited for forever, as in Python: a task in an endless
+    /// loop or blocked on a lock, or a worker process stopped with `SIGSTOP` (Ctrl-Z, a
+    /// debugger) — a stopped process is not dead, so the pool has nothing to report. When that
+    /// can happen, wait with [`get_timeout`](Self::get_timeout), and give up on a pool whose
+    /// worker is stuck with [`Pool::terminate`](crate::pool::Pool::terminate), which kills
+    /// worker processes:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrency_lab::{Error, pool::ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(1)?;
+    /// let stuck = pool.apply_async(|| std::thread::sleep(Duration::from_secs(2)), ())?;
+    /// match stuck.get_timeout(Duration::from_millis(50)) {
+    ///     Err(Error::Timeout { waited, .. }) => println!("no answer within {waited:?}: giving up"),
+    ///     other => println!("{other:?}"),
+    /// }
+    /// pool.terminate();
+    /// # Ok::<(), concurrency_lab::Error>(())
+    /// ```
+    ///
+    /// There is deliberately no per-task timeout (`apply_async(f, args, timeout)`, as users
+    /// of Python's `concurrent.futures` ask for): a thread cannot be stopped from outside in
+    /// Rust, so on a [`ThreadPool`](crate::pool::ThreadPool) such a timeout could only stop
+    /// *waiting* — which is `get_timeout` — while the task runs on. Killing a stuck worker
+    /// process would be possible, but then the two backends would promise different things,
+    /// and moving a program from threads to processes must change only the line that builds
+    /// the pool. `get_timeout` then `terminate` does the same, on both backends.
+    ///
     /// # Errors
     ///
     /// The task's failure: [`Error::TaskPanicked`], [`Error::CallbackPanicked`],
-    /// [`Error::WorkerDied`], [`Error::PoolTerminated`], [`Error::Serialization`], …
+    /// [`Error::WorkerDied`], [`Error::PoolTerminated`], [`Error::Serialization`], …;
+    /// [`Error::PoolReentered`] inside a task or callback of the same pool.
     ///
     /// # Examples
     ///
@@ -132,6 +188,7 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn get(self) -> Result<T> {
+        reentry::refuse_inside(self.slot.pool(), "get")?;
         self.slot.wait(None);
         self.slot.take()
     }
@@ -246,6 +303,11 @@ impl ProgressCounter {
 /// [`progress`](Self::progress) can be read at any time while the map runs — the lab's point
 /// that a user left without feedback believes the program hangs.
 ///
+/// Like [`AsyncResult`], it waits forever for a stopped or stuck worker (see
+/// [`AsyncResult::get`]), refuses to wait inside a task or callback of its own pool, and is
+/// not `#[must_use]`: with callbacks in [`MapOptions`](crate::pool::MapOptions), dropping it
+/// is the normal case.
+///
 /// [`Pool::map_async`]: crate::pool::Pool::map_async
 ///
 /// # Examples
@@ -293,7 +355,7 @@ impl<T> MapResult<T> {
     ///
     /// let pool = ThreadPool::new(2)?;
     /// let running = pool.map_async(|n: u32| n + 1, 0..10)?;
-    /// running.wait();
+    /// running.wait()?;
     /// assert_eq!(running.progress().done, 10);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
@@ -313,7 +375,7 @@ impl<T> MapResult<T> {
     ///
     /// let pool = ThreadPool::new(2)?;
     /// let running = pool.map_async(|n: u32| n + 1, 0..10)?;
-    /// running.wait();
+    /// running.wait()?;
     /// assert!(running.ready());
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
@@ -330,7 +392,7 @@ impl<T> MapResult<T> {
     ///
     /// let pool = ThreadPool::new(2)?;
     /// let running = pool.map_async(|n: u32| 10 / n, 0..3)?; // 10 / 0 panics
-    /// running.wait();
+    /// running.wait()?;
     /// assert_eq!(running.successful(), Some(false));
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
@@ -340,6 +402,10 @@ impl<T> MapResult<T> {
 
     /// Blocks until every item is done.
     ///
+    /// # Errors
+    ///
+    /// As [`AsyncResult::wait`].
+    ///
     /// # Examples
     ///
     /// ```
@@ -347,12 +413,12 @@ impl<T> MapResult<T> {
     ///
     /// let pool = ThreadPool::new(2)?;
     /// let running = pool.map_async(|n: u32| n * 2, 0..100)?;
-    /// running.wait();
+    /// running.wait()?;
     /// assert_eq!(running.progress().done, 100);
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
-    pub fn wait(&self) {
-        self.result.wait();
+    pub fn wait(&self) -> Result<()> {
+        self.result.wait()
     }
 
     /// Blocks until every item is done or `timeout` has passed; returns whether all are done.
@@ -374,9 +440,13 @@ impl<T> MapResult<T> {
 
     /// Blocks until every item is done and returns the results in input order.
     ///
+    /// A stopped or stuck worker blocks this forever, as [`AsyncResult::get`] explains; use
+    /// [`get_timeout`](Self::get_timeout) when that can happen.
+    ///
     /// # Errors
     ///
-    /// The failure of the first failed item in input order (as [`AsyncResult::get`]).
+    /// The failure of the first failed item in input order (as [`AsyncResult::get`]);
+    /// [`Error::PoolReentered`] inside a task or callback of the same pool.
     ///
     /// # Examples
     ///

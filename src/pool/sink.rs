@@ -9,10 +9,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::Task;
 use super::buffer::{Chunk, Output, OutputRange, map_into};
 use super::result::ProgressCounter;
 use super::slot::Slot;
+use super::task::{Task, TaskOnce};
 use crate::panic_message::catch;
 use crate::{Error, Result};
 
@@ -23,7 +23,7 @@ const PROGRESS_BATCH: usize = 256;
 type Deliver<R> = Box<dyn FnOnce(Vec<Result<R>>) + Send>;
 
 /// Receives, in order, the outcome of each item of one chunk.
-pub(crate) struct Sink<R>(Option<Target<R>>);
+pub struct Sink<R>(Option<Target<R>>);
 
 enum Target<R> {
     /// Per-item outcomes handed over in one piece when the chunk is finished: `apply`, `imap`.
@@ -53,11 +53,11 @@ impl<R: Send + 'static> Sink<R> {
         }))
     }
 
-    /// The sink for the chunk of `map` covering items `start..start + len`.
-    pub(crate) fn map_chunk(map: &Arc<MapState<R>>, start: usize, len: usize) -> Self {
+    /// The sink for the chunk of `map` whose results go to `output` (cut by `split_map`).
+    pub(crate) fn map_chunk(map: &Arc<MapState<R>>, output: OutputRange<R>) -> Self {
         Sink(Some(Target::Map {
             map: Arc::clone(map),
-            output: map.output_range(start, len),
+            output,
             failure: None,
             reported: 0,
         }))
@@ -116,6 +116,16 @@ impl<R: Send + 'static> Sink<R> {
         // Items a failed map chunk never reached are dropped now, before the map can complete:
         // once `get` returns, every item has been consumed or dropped.
         drop(items);
+        self.finish();
+    }
+
+    /// Runs the one-shot `f` on `args` here, on this thread, and finishes: `apply`'s job.
+    pub(crate) fn run_once<F, Args>(mut self, f: F, args: Args)
+    where
+        F: TaskOnce<Args, Output = R>,
+    {
+        let outcome = catch(|| f.call_once_with(args));
+        self.push(outcome.map_err(|panic| panic.into_task_error()));
         self.finish();
     }
 
@@ -190,6 +200,17 @@ impl<R: Send + 'static> Sink<R> {
     }
 }
 
+impl<R> std::fmt::Debug for Sink<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.0 {
+            Some(Target::Items { .. }) => "items",
+            Some(Target::Map { .. }) => "map chunk",
+            None => "finished",
+        };
+        f.debug_tuple("Sink").field(&kind).finish()
+    }
+}
+
 impl<R> Drop for Sink<R> {
     fn drop(&mut self) {
         // Dropped unfinished: the job was discarded before it ran to its end.
@@ -221,37 +242,23 @@ impl<R> Drop for Sink<R> {
 /// The shared state of one `map`: its output, how its chunks ended, and the final slot.
 pub(crate) struct MapState<R> {
     output: Mutex<Option<Arc<Output<R>>>>,
-    chunks: Mutex<ChunkReports>,
+    /// The failure with the lowest item index: the one `get()` reports.
+    first_failure: Mutex<Option<(usize, Error)>>,
     remaining: AtomicUsize,
     pub(crate) progress: Arc<ProgressCounter>,
     slot: Arc<Slot<Vec<R>>>,
 }
 
-#[derive(Default)]
-struct ChunkReports {
-    /// `(start, items written)` of every finished chunk.
-    written: Vec<(usize, usize)>,
-    /// The failure with the lowest item index: the one `get()` reports.
-    first_failure: Option<(usize, Error)>,
-}
-
 impl<R> MapState<R> {
-    pub(crate) fn new(chunks: usize, total: usize, slot: Arc<Slot<Vec<R>>>) -> Arc<Self> {
+    /// The state of a map of `chunks` chunks writing into `output`.
+    pub(crate) fn new(output: Arc<Output<R>>, chunks: usize, slot: Arc<Slot<Vec<R>>>) -> Arc<Self> {
         Arc::new(MapState {
-            output: Mutex::new(Some(Output::with_len(total))),
-            chunks: Mutex::new(ChunkReports::default()),
+            output: Mutex::new(Some(output)),
+            first_failure: Mutex::new(None),
             remaining: AtomicUsize::new(chunks),
             progress: Arc::default(),
             slot,
         })
-    }
-
-    fn output_range(&self, start: usize, len: usize) -> OutputRange<R> {
-        let output = self.output.lock().unwrap_or_else(PoisonError::into_inner);
-        output
-            .as_ref()
-            .expect("ranges are cut before the map completes")
-            .range(start, len)
     }
 
     /// Completes a map of no items.
@@ -261,21 +268,18 @@ impl<R> MapState<R> {
 
     /// Records a finished chunk; the last one completes the map.
     fn chunk_done(&self, output: OutputRange<R>, failure: Option<(usize, Error)>, reported: usize) {
-        {
-            let mut chunks = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
-            chunks.written.push(output.extent());
-            if let Some((item, error)) = failure
-                && chunks
-                    .first_failure
-                    .as_ref()
-                    .is_none_or(|(first, _)| item < *first)
-            {
-                chunks.first_failure = Some((item, error));
+        if let Some((item, error)) = failure {
+            let mut first = self
+                .first_failure
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if first.as_ref().is_none_or(|(earliest, _)| item < *earliest) {
+                *first = Some((item, error));
             }
         }
         // A finished chunk counts in full, failed and unrun items too: done means done.
         self.progress.add(output.len() - reported);
-        drop(output); // the last chunk to finish must find no writer left
+        drop(output); // tells the output what it wrote; the last chunk finds no writer left
         if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.slot.complete(self.assemble());
         }
@@ -289,18 +293,16 @@ impl<R> MapState<R> {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
             .expect("a map is assembled once");
-        let mut chunks = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
-        match chunks.first_failure.take() {
-            Some((_, error)) => {
-                // SAFETY: every chunk has reported, so no writer is left, and `written` lists
-                // exactly what each chunk wrote.
-                unsafe { output.discard(&chunks.written) };
-                Err(error)
-            }
-            // SAFETY: no chunk failed, and a chunk without failure finishes only when full
-            // (`Sink::finish`), so the ranges — cut to cover the output once — are all
-            // written; no writer is left.
-            None => Ok(unsafe { output.into_vec() }),
+        let failure = self
+            .first_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match failure {
+            Some((_, error)) => Err(error), // dropping `output` drops what was written
+            None => output.into_vec().ok_or_else(|| Error::Protocol {
+                message: "a map finished without a failure but with results missing".into(),
+            }),
         }
     }
 }
@@ -308,6 +310,8 @@ impl<R> MapState<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pool::buffer::split_map;
+    use crate::pool::reentry::PoolId;
 
     #[test]
     fn a_panicking_item_fails_alone() {
@@ -347,10 +351,11 @@ mod tests {
 
     #[test]
     fn a_map_completes_with_its_first_failure_and_counts_every_item() {
-        let slot = Arc::new(Slot::new(Default::default()));
-        let map = MapState::new(2, 4, Arc::clone(&slot));
-        let mut first = Sink::map_chunk(&map, 0, 2);
-        let second = Sink::map_chunk(&map, 2, 2);
+        let slot = Arc::new(Slot::new(Default::default(), PoolId::fresh()));
+        let (output, mut pieces) = split_map::<(), String>(vec![(); 4], 2);
+        let map = MapState::new(output, pieces.len(), Arc::clone(&slot));
+        let second = Sink::map_chunk(&map, pieces.pop().unwrap().1);
+        let mut first = Sink::map_chunk(&map, pieces.pop().unwrap().1);
         first.push(Ok(String::from("kept, then dropped")));
         first.push(Err(Error::TaskPanicked {
             message: "item 1".into(),

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use super::callbacks::Callbacks;
 use super::idle::ActiveWait;
+use super::reentry::{self, PoolId};
 use crate::Result;
 
 pub(crate) struct Slot<T> {
@@ -17,6 +18,8 @@ pub(crate) struct Slot<T> {
     became_ready: Condvar,
     /// Mirrors `state.value.is_some()` so waiting can spin without taking the lock.
     ready: AtomicBool,
+    /// The pool computing the value: its callbacks run as that pool's code.
+    pool: PoolId,
 }
 
 struct State<T> {
@@ -27,7 +30,7 @@ struct State<T> {
 }
 
 impl<T> Slot<T> {
-    pub(crate) fn new(callbacks: Callbacks<T>) -> Self {
+    pub(crate) fn new(callbacks: Callbacks<T>, pool: PoolId) -> Self {
         Slot {
             state: Mutex::new(State {
                 value: None,
@@ -36,13 +39,24 @@ impl<T> Slot<T> {
             }),
             became_ready: Condvar::new(),
             ready: AtomicBool::new(false),
+            pool,
         }
+    }
+
+    /// The pool computing the value.
+    pub(crate) fn pool(&self) -> PoolId {
+        self.pool
     }
 
     /// Runs the callbacks on `value`, stores it and wakes every waiter.
     pub(crate) fn complete(&self, value: Result<T>) {
         let callbacks = std::mem::take(&mut self.lock().callbacks);
-        let value = callbacks.run(value);
+        // Whatever thread completes the slot, a callback is the pool's code while it runs:
+        // waiting on the pool from there could wait for itself.
+        let value = {
+            let _inside = reentry::enter(self.pool);
+            callbacks.run(value)
+        };
         let sleepers = {
             let mut state = self.lock();
             state.value = Some(value);

@@ -8,11 +8,13 @@ use std::time::Instant;
 
 use crossbeam::channel::{self, Sender};
 
-use super::Task;
-use super::backend::{Config, Engine, Runs, Threads};
+use super::backend::sealed::{BackendImpl, RunsImpl};
+use super::backend::{Backend, Config, Engine, Threads};
 use super::buffer::Chunk;
 use super::queue::{JobQueue, all_ready};
+use super::reentry::{self, PoolId};
 use super::sink::Sink;
+use super::task::{Task, TaskOnce};
 use crate::panic_message::panic_message;
 use crate::{Error, Result};
 
@@ -21,9 +23,23 @@ pub(crate) type ThreadJob = Box<dyn FnOnce() + Send>;
 /// The initializer, run once at the start of each worker thread.
 pub(crate) type ThreadInit = Arc<dyn Fn() + Send + Sync>;
 
-#[allow(private_interfaces)]
-impl<F: Task<Args>, Args: Send + 'static> Runs<F, Args> for Threads {
-    fn job(f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> ThreadJob {
+impl BackendImpl for Threads {
+    type Engine = ThreadEngine;
+}
+
+impl Backend for Threads {
+    const NAME: &'static str = "threads";
+}
+
+impl<F: TaskOnce<Args>, Args: Send + 'static> RunsImpl<F, Args> for Threads {
+    fn job_once(f: F, args: Args, sink: Sink<F::Output>) -> ThreadJob {
+        Box::new(move || sink.run_once(f, args))
+    }
+
+    fn job(f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> ThreadJob
+    where
+        F: Task<Args>,
+    {
         let f = Arc::clone(f);
         Box::new(move || sink.run(&*f, chunk))
     }
@@ -36,18 +52,17 @@ impl<F: Task<Args>, Args: Send + 'static> Runs<F, Args> for Threads {
     }
 }
 
-impl super::Backend for Threads {
-    const NAME: &'static str = "threads";
-    type Engine = ThreadEngine;
-}
-
-/// The running thread backend. Public only because [`Backend::Engine`] names it; opaque.
-///
-/// [`Backend::Engine`]: super::Backend::Engine
-#[doc(hidden)]
-#[allow(unreachable_pub, missing_debug_implementations)]
+/// The running thread backend.
 pub struct ThreadEngine {
     shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ThreadEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadEngine")
+            .field("closed", &self.shared.queue.is_closed())
+            .finish_non_exhaustive()
+    }
 }
 
 struct Shared {
@@ -56,6 +71,8 @@ struct Shared {
     max_tasks_per_child: Option<usize>,
     /// Workers started so far, for their names.
     spawned: AtomicUsize,
+    /// The pool the workers serve: they carry its mark (see `reentry`).
+    pool: PoolId,
 }
 
 impl Engine for ThreadEngine {
@@ -69,6 +86,7 @@ impl Engine for ThreadEngine {
                 initializer: config.initializer,
                 max_tasks_per_child: config.max_tasks_per_child,
                 spawned: AtomicUsize::new(0),
+                pool: config.pool,
             }),
         };
         let (ready_tx, ready_rx) = channel::bounded(config.workers);
@@ -129,6 +147,8 @@ fn spawn_worker(shared: &Arc<Shared>, ready: Option<Sender<Result<()>>>) -> Resu
 }
 
 fn worker(shared: Arc<Shared>, ready: Option<Sender<Result<()>>>) {
+    // Everything this thread runs — initializer, tasks, callbacks — is this pool's code.
+    let _inside = reentry::enter(shared.pool);
     let initialized = match &shared.initializer {
         None => Ok(()),
         Some(init) => catch_unwind(AssertUnwindSafe(|| init())).map_err(|payload| {

@@ -128,7 +128,8 @@ impl fmt::Display for Variant {
     }
 }
 
-/// A backend that runs this exercise's tasks: [`Threads`] and [`Processes`].
+/// A backend that runs this exercise's tasks: [`Threads`] and [`Processes`] (and, with the
+/// `mpi` feature, `Mpi`).
 ///
 /// Generic code cannot write "`B` runs `howmany_within_range`" as a bound — a function item's
 /// type has no name — so each backend's impl states it once, by handing the lab's functions to
@@ -175,6 +176,19 @@ impl RangeCountBackend for Threads {
 }
 
 impl RangeCountBackend for Processes {
+    fn run_variant(pool: &Pool<Self>, variant: Variant, rows: Vec<Row>) -> Result<Vec<usize>> {
+        run_with(
+            pool,
+            variant,
+            rows,
+            howmany_within_range,
+            howmany_within_range_rowonly,
+        )
+    }
+}
+
+#[cfg(feature = "mpi")]
+impl RangeCountBackend for crate::pool::Mpi {
     fn run_variant(pool: &Pool<Self>, variant: Variant, rows: Vec<Row>) -> Result<Vec<usize>> {
         run_with(
             pool,

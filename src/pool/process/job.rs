@@ -21,7 +21,7 @@ use crate::pool::buffer::Chunk;
 use crate::pool::sink::Sink;
 
 /// One chunk on its way to a worker process, with its types erased so one queue holds all.
-pub(crate) trait RemoteChunk: Send {
+pub trait RemoteChunk: Send {
     /// Writes the request frame: entry point, item count, items. Consumes the items. On
     /// failure (an argument that cannot be sent) fails the chunk and returns `false`.
     fn encode(&mut self, frame: &mut Vec<u8>) -> bool;

@@ -1,13 +1,13 @@
 //! The process backend: workers are re-executions of this program.
 
 mod engine;
-mod entry;
+pub(crate) mod entry;
 mod image;
-mod job;
+pub(crate) mod job;
 mod patient;
 mod serde_text;
 mod spawn;
-mod wire;
+pub(crate) mod wire;
 mod worker;
 
 use std::sync::Arc;
@@ -19,24 +19,31 @@ use engine::ProcessEngine;
 use job::{ProcessJob, TypedChunk};
 
 use super::Task;
-use super::backend::{Backend, Processes, Runs};
+use super::backend::sealed::{BackendImpl, RunsImpl};
+use super::backend::{Backend, Processes};
 use super::buffer::Chunk;
 use super::sink::Sink;
 #[allow(unused_imports)] // named by the docs
 use crate::Error;
 
-impl Backend for Processes {
-    const NAME: &'static str = "processes";
+impl BackendImpl for Processes {
     type Engine = ProcessEngine;
 }
 
-#[allow(private_interfaces)]
-impl<F, Args> Runs<F, Args> for Processes
+impl Backend for Processes {
+    const NAME: &'static str = "processes";
+}
+
+impl<F, Args> RunsImpl<F, Args> for Processes
 where
     F: Task<Args> + Copy,
     Args: Serialize + DeserializeOwned + Send + 'static,
     F::Output: Serialize + DeserializeOwned,
 {
+    fn job_once(f: F, args: Args, sink: Sink<F::Output>) -> ProcessJob {
+        Self::job(&Arc::new(f), Chunk::whole(vec![args]), sink)
+    }
+
     fn job(_f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> ProcessJob {
         Box::new(TypedChunk {
             entry: entry::chunk_entry::<F, Args>(),
@@ -61,6 +68,9 @@ where
 /// the guard, that run would execute `main` from the top — and start a pool of its own. With
 /// it, the run becomes a worker here, serves tasks until the pool lets it go, and exits
 /// without ever returning.
+///
+/// Built with the `mpi` feature and started by `mpirun`, it also starts MPI: every rank but
+/// rank 0 becomes a worker of `MpiPool` here (chapter 6).
 ///
 /// Call it before anything else, argument parsing included: the pool starts its workers with
 /// arguments of its own (ignored by a program that calls `init` first). In a test binary
@@ -151,6 +161,8 @@ where
 /// ```
 pub fn init() {
     worker::serve_if_worker();
+    #[cfg(feature = "mpi")]
+    super::mpi::serve_if_worker_rank();
 }
 
 /// Defines the test that a libtest test binary needs to serve as a process-pool worker.

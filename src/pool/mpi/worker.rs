@@ -1,0 +1,98 @@
+//! A worker rank's life: it answers rank 0's requests until rank 0 says goodbye.
+
+use std::io::Write;
+use std::panic::catch_unwind;
+
+use mpi::datatype::Equivalence;
+use mpi::environment::Universe;
+use mpi::point_to_point::{Destination, Source};
+use mpi::topology::Communicator;
+
+use super::wait::Backoff;
+use super::world::{check_size, tag};
+use crate::panic_message::panic_message;
+use crate::pool::process::entry::{chunk_entry_at, init_entry_at};
+use crate::pool::process::wire::{BAD_ARGUMENTS, OUTCOMES, RUN};
+
+/// Serves rank 0, then finalises MPI and exits. `trusted`: this rank runs rank 0's build, so
+/// the entry offsets rank 0 sends lead to the same code here.
+pub(super) fn serve(universe: Universe, trusted: bool) -> ! {
+    let world = universe.world();
+    let root = world.process_at_rank(0);
+    let mut request = Vec::new();
+    let mut reply = Vec::new();
+    loop {
+        let mut backoff = Backoff::new();
+        let (message, status) = loop {
+            if let Some(probed) = root.immediate_matched_probe() {
+                break probed;
+            }
+            backoff.pause();
+        };
+        request.resize(status.count(u8::equivalent_datatype()) as usize, 0);
+        message.matched_receive_into(&mut request[..]);
+        let answer = match status.tag() {
+            tag::EXIT => break,
+            _ if !trusted => tag::REFUSED,
+            tag::TASK => run_chunk(&request, &mut reply),
+            tag::INIT => run_initializer(&request, &mut reply),
+            _ => continue, // rank 0 sends nothing else
+        };
+        if check_size(reply.len()).is_err() {
+            let size = reply.len() as u64;
+            reply.clear();
+            reply.extend_from_slice(&size.to_le_bytes());
+            root.send_with_tag(&reply[..], tag::REPLY_TOO_LARGE);
+        } else {
+            root.send_with_tag(&reply[..], answer);
+        }
+    }
+    drop(world);
+    let _ = std::io::stdout().flush();
+    drop(universe); // MPI_Finalize, together with rank 0
+    std::process::exit(0);
+}
+
+/// Runs a chunk encoded by `process::job` and encodes its outcomes as a worker process would.
+fn run_chunk(request: &[u8], reply: &mut Vec<u8>) -> mpi::Tag {
+    reply.clear();
+    let Some((&RUN, body)) = request.split_first() else {
+        return tag::REFUSED;
+    };
+    if body.len() < 8 {
+        return tag::REFUSED;
+    }
+    let (offset, args) = body.split_at(8);
+    let offset = u64::from_le_bytes(offset.try_into().expect("eight bytes"));
+    reply.push(OUTCOMES);
+    // SAFETY: `init()` checked that rank 0 runs this very executable (`trusted`), and rank 0
+    // only sends offsets of chunk entry points.
+    let Some(entry) = (unsafe { chunk_entry_at(offset) }) else {
+        reply.clear();
+        return tag::REFUSED;
+    };
+    if let Err(message) = entry(args, reply) {
+        reply.clear();
+        reply.push(BAD_ARGUMENTS);
+        reply.extend_from_slice(message.as_bytes());
+    }
+    tag::REPLY
+}
+
+fn run_initializer(request: &[u8], reply: &mut Vec<u8>) -> mpi::Tag {
+    reply.clear();
+    let Ok(offset) = <[u8; 8]>::try_from(request) else {
+        return tag::REFUSED;
+    };
+    // SAFETY: as in `run_chunk`, for an initializer's entry point.
+    let Some(initializer) = (unsafe { init_entry_at(u64::from_le_bytes(offset)) }) else {
+        return tag::REFUSED;
+    };
+    match catch_unwind(initializer) {
+        Ok(()) => tag::INIT_DONE,
+        Err(payload) => {
+            reply.extend_from_slice(panic_message(payload.as_ref()).as_bytes());
+            tag::INIT_PANICKED
+        }
+    }
+}

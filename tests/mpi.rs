@@ -1,0 +1,564 @@
+//! The MPI backend, for real: this binary launches `mpirun` on itself.
+//!
+//! Started by cargo, it is the launcher: it runs `mpirun -n N … <this binary> <scenario>` for
+//! 2, 3 and 4 ranks over shared memory and over TCP, and the scenarios that set things up
+//! wrongly, and checks each run's exit status and output. Started by `mpirun`, its `main` calls
+//! `pool::init()` first — the worker ranks serve there — and rank 0 plays the scenario, exiting
+//! non-zero if an expectation fails. Every `mpirun` is bounded: on timeout its whole process
+//! group is killed.
+
+use std::collections::BTreeSet;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitCode, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use concurrency_lab::Error;
+use concurrency_lab::pool::{self, Callbacks, MapOptions, MpiPool};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// Bounds every wait on a result inside a scenario.
+const BOUND: Duration = Duration::from_secs(60);
+/// Bounds every `mpirun`.
+const MPIRUN_BOUND: Duration = Duration::from_secs(120);
+/// Marks this test's processes, so the launcher can look for leftovers.
+const RUN_ID: &str = "CLAB_MPI_TEST_RUN";
+
+type Outcome = Result<(), String>;
+
+fn main() -> ExitCode {
+    pool::init(); // under mpirun: ranks 1, 2, … serve here and never return
+    let scenario = std::env::args().nth(1).unwrap_or_default();
+    let outcome = if std::env::var_os("OMPI_COMM_WORLD_SIZE").is_some() {
+        play(&scenario)
+    } else {
+        launch_all()
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("FAILED: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// ----- the launcher -----
+
+fn launch_all() -> Outcome {
+    if Command::new("mpirun").arg("--version").output().is_err() {
+        return Err(
+            "`mpirun` was not found. The MPI tests need OpenMPI: on Debian/Ubuntu, \
+                    `apt-get install -y libopenmpi-dev openmpi-bin libclang-dev`"
+                .into(),
+        );
+    }
+    not_under_mpirun_is_an_error()?;
+    let shm = ["--mca", "btl", "self,vader"];
+    let tcp = [
+        "--mca",
+        "btl",
+        "self,tcp",
+        "--mca",
+        "btl_tcp_if_include",
+        "lo",
+    ];
+    for (ranks, transport, name) in [
+        (2, shm, "shared memory"),
+        (3, shm, "shared memory"),
+        (4, shm, "shared memory"),
+    ] {
+        expect_success(
+            &format!("the whole API, {ranks} ranks, {name}"),
+            ranks,
+            &transport,
+            "api",
+        )?;
+    }
+    for ranks in [2, 3] {
+        expect_success(
+            &format!("the whole API, {ranks} ranks, TCP"),
+            ranks,
+            &tcp,
+            "api",
+        )?;
+    }
+    expect_success("exercise 3 agrees with the loop", 3, &shm, "range_count")?;
+    expect_success("one rank: no workers, an error", 1, &shm, "one_rank")?;
+    a_different_build_is_refused()?;
+    a_task_that_kills_its_rank_ends_the_job()?;
+    println!("mpi: all scenarios passed");
+    Ok(())
+}
+
+fn not_under_mpirun_is_an_error() -> Outcome {
+    match MpiPool::all_ranks() {
+        Err(Error::Mpi { reason, .. }) if reason.contains("mpirun -n") => {
+            println!("ok: without mpirun: {reason}");
+            Ok(())
+        }
+        Err(other) => Err(format!("without mpirun: expected Error::Mpi, got {other}")),
+        Ok(_) => Err("without mpirun: a pool started".into()),
+    }
+}
+
+fn a_different_build_is_refused() -> Outcome {
+    // The same program with one byte appended: it runs the same, but it is another build.
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let copy = me.with_file_name(format!("mpi-other-build-{}", std::process::id()));
+    let mut bytes = std::fs::read(&me).map_err(|e| e.to_string())?;
+    bytes.push(0);
+    std::fs::write(&copy, bytes).map_err(|e| e.to_string())?;
+    std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .map_err(|e| e.to_string())?;
+    let copy_arg = copy.to_string_lossy().into_owned();
+    let out = mpirun(
+        &["-n", "1"],
+        &["--mca", "btl", "self,vader"],
+        &[":", "-n", "1", &copy_arg, "other_build"],
+        "other_build",
+    );
+    let _ = std::fs::remove_file(&copy);
+    check(&out?, "a rank running another build is refused", true)
+}
+
+fn a_task_that_kills_its_rank_ends_the_job() -> Outcome {
+    let started = Instant::now();
+    let out = mpirun(
+        &["-n", "3"],
+        &["--mca", "btl", "self,vader"],
+        &[],
+        "kill_rank",
+    )?;
+    if out.status.success() {
+        return Err(format!("a killed rank: mpirun succeeded\n{}", show(&out)));
+    }
+    println!(
+        "ok: a task that kills its rank: mpirun ended {} after {:.1?}",
+        out.status,
+        started.elapsed()
+    );
+    Ok(())
+}
+
+fn expect_success(what: &str, ranks: usize, transport: &[&str], scenario: &str) -> Outcome {
+    let n = ranks.to_string();
+    let out = mpirun(&["-n", &n], transport, &[], scenario)?;
+    check(&out, what, true)
+}
+
+fn check(out: &Output, what: &str, success: bool) -> Outcome {
+    if out.status.success() != success {
+        return Err(format!("{what}: mpirun {}\n{}", out.status, show(out)));
+    }
+    println!("ok: {what}");
+    Ok(())
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "--- stdout\n{}--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs `mpirun <ranks> <transport> <this binary> <scenario> <tail>` in a process group of its
+/// own, killed whole if it outlives [`MPIRUN_BOUND`]; then checks that none of its processes
+/// is left.
+fn mpirun(
+    ranks: &[&str],
+    transport: &[&str],
+    tail: &[&str],
+    scenario: &str,
+) -> Result<Output, String> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let run_id = format!("{}-{scenario}-{}", std::process::id(), rand_suffix());
+    let mut command = Command::new("mpirun");
+    command
+        .arg("--oversubscribe")
+        .args(["-x", RUN_ID])
+        .args(transport)
+        .args(ranks)
+        .arg(&me)
+        .arg(scenario)
+        .args(tail)
+        .env(RUN_ID, &run_id)
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env_remove("OMPI_COMM_WORLD_SIZE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let child = command
+        .spawn()
+        .map_err(|e| format!("cannot start mpirun: {e}"))?;
+    let group = Pid::from_raw(child.id() as i32);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(MPIRUN_BOUND) {
+        Ok(out) => out.map_err(|e| e.to_string())?,
+        Err(_) => {
+            // Where each process waits, for the failure message, before they are killed.
+            let states: Vec<String> = processes_marked(&run_id)
+                .into_iter()
+                .map(|pid| {
+                    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan"));
+                    let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                    let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+                    format!("{pid} waiting in {:?}: {cmd}", wchan.unwrap_or_default())
+                })
+                .collect();
+            let _ = kill(Pid::from_raw(-group.as_raw()), Signal::SIGKILL);
+            return Err(format!(
+                "mpirun ({scenario}) still ran after {MPIRUN_BOUND:?}: killed; its processes \
+                 were {states:#?}"
+            ));
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = processes_marked(&run_id);
+        if left.is_empty() {
+            return Ok(out);
+        }
+        if Instant::now() > deadline {
+            let _ = kill(Pid::from_raw(-group.as_raw()), Signal::SIGKILL);
+            return Err(format!(
+                "processes {left:?} of `{scenario}` outlived mpirun"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The processes whose environment carries this run's mark.
+fn processes_marked(run_id: &str) -> BTreeSet<u32> {
+    let needle = format!("{RUN_ID}={run_id}\0");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return BTreeSet::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        })
+        .collect()
+}
+
+// ----- the scenarios, played by rank 0 -----
+
+fn play(scenario: &str) -> Outcome {
+    match scenario {
+        "api" => the_whole_api(),
+        "one_rank" => one_rank(),
+        "range_count" => range_count(),
+        "other_build" => other_build(),
+        "kill_rank" => kill_rank(),
+        other => Err(format!("unknown scenario {other:?}")),
+    }
+}
+
+fn square(n: u64) -> u64 {
+    n * n
+}
+
+fn howmany_within_range(row: Vec<u8>, minimum: u8, maximum: u8) -> usize {
+    row.iter()
+        .filter(|n| (minimum..=maximum).contains(n))
+        .count()
+}
+
+fn fails_on_13(n: u64) -> u64 {
+    assert!(n != 13, "thirteen is unlucky");
+    n
+}
+
+fn nap_then(n: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(n));
+    n
+}
+
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+fn set_up() {
+    INITIALIZED.store(true, Ordering::SeqCst);
+}
+
+fn was_set_up() -> bool {
+    INITIALIZED.load(Ordering::SeqCst)
+}
+
+fn rank_of_worker() -> i32 {
+    std::env::var("OMPI_COMM_WORLD_RANK")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(-1)
+}
+
+/// What a task gets when it tries to start a pool of its own on a worker rank.
+fn nested_pool() -> String {
+    match MpiPool::new(1) {
+        Ok(_) => "a pool started on a worker rank".into(),
+        Err(err) => err.to_string(),
+    }
+}
+
+fn ensure(condition: bool, what: &str) -> Outcome {
+    if condition {
+        Ok(())
+    } else {
+        Err(what.to_owned())
+    }
+}
+
+fn e(error: Error) -> String {
+    error.to_string()
+}
+
+fn the_whole_api() -> Outcome {
+    let size: usize = std::env::var("OMPI_COMM_WORLD_SIZE")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let all = pool::worker_ranks().map_err(e)?;
+    ensure(all == size - 1, "worker_ranks() is the size minus rank 0")?;
+
+    // The initializer runs on every rank; a pool over all ranks sees it everywhere.
+    let pool = MpiPool::builder()
+        .workers(all)
+        .initializer(set_up)
+        .build()
+        .map_err(e)?;
+    let ranks: BTreeSet<i32> = pool
+        .map_async_with(
+            |_: u32| rank_of_worker(),
+            0..64,
+            MapOptions::new().chunksize(1),
+        )
+        .map_err(e)?
+        .get()
+        .map_err(e)?
+        .into_iter()
+        .collect();
+    ensure(!ranks.contains(&0), "no task runs on rank 0")?;
+    let everywhere = pool
+        .map_async_with(
+            |_: u32| was_set_up(),
+            0..(4 * all as u32),
+            MapOptions::new().chunksize(1),
+        )
+        .map_err(e)?
+        .get()
+        .map_err(e)?;
+    ensure(
+        everywhere.iter().all(|&b| b),
+        "the initializer ran on every rank",
+    )?;
+
+    ensure(pool.apply(square, (7,)).map_err(e)? == 49, "apply")?;
+    let nested = pool.apply(nested_pool, ()).map_err(e)?;
+    ensure(
+        nested.contains("only rank 0"),
+        "a task cannot start a pool on its rank",
+    )?;
+    ensure(
+        pool.apply(howmany_within_range, (vec![1, 5, 7, 9], 4, 8))
+            .map_err(e)?
+            == 2,
+        "apply with three arguments",
+    )?;
+
+    let (tx, rx) = mpsc::channel();
+    let callbacks = Callbacks::new().on_success(move |n: &u64| tx.send(*n).unwrap());
+    let result = pool.apply_async_with(square, (12,), callbacks).map_err(e)?;
+    ensure(
+        result.get_timeout(BOUND).map_err(e)? == 144,
+        "apply_async's result",
+    )?;
+    ensure(
+        rx.recv_timeout(BOUND).ok() == Some(144),
+        "apply_async's callback",
+    )?;
+
+    let (tx, rx) = mpsc::channel();
+    let callbacks = Callbacks::new().on_error(move |err: &Error| tx.send(err.to_string()).unwrap());
+    let failed = pool
+        .apply_async_with(fails_on_13, (13,), callbacks)
+        .map_err(e)?;
+    ensure(
+        matches!(failed.get_timeout(BOUND), Err(Error::TaskPanicked { .. })),
+        "a panicking task is Err(TaskPanicked)",
+    )?;
+    ensure(
+        rx.recv_timeout(BOUND).is_ok_and(|m| m.contains("unlucky")),
+        "the error callback gets the panic",
+    )?;
+    ensure(
+        pool.apply(square, (3,)).map_err(e)? == 9,
+        "the pool goes on after a panic",
+    )?;
+
+    let expected: Vec<u64> = (0..1000).map(square).collect();
+    ensure(pool.map(square, 0..1000).map_err(e)? == expected, "map")?;
+    let mapped = pool.map(fails_on_13, 0..100);
+    ensure(
+        matches!(mapped, Err(Error::TaskPanicked { .. })),
+        "map with a panicking item is Err",
+    )?;
+
+    let running = pool
+        .map_async_with(nap_then, vec![5; 20], MapOptions::new().chunksize(1))
+        .map_err(e)?;
+    ensure(running.progress().total == 20, "map_async's progress total")?;
+    ensure(
+        running.get_timeout(BOUND).map_err(e)? == vec![5; 20],
+        "map_async",
+    )?;
+
+    let rows = vec![
+        (vec![4u8, 8, 9], 4u8, 8u8),
+        (vec![0, 1, 2], 4, 8),
+        (vec![5, 6, 7], 4, 8),
+    ];
+    ensure(
+        pool.starmap(howmany_within_range, rows).map_err(e)? == [2, 0, 3],
+        "starmap",
+    )?;
+
+    let ordered: Vec<u64> = pool
+        .imap(square, 0..500)
+        .chunksize(7)
+        .collect::<Result<_, _>>()
+        .map_err(e)?;
+    ensure(ordered == expected[..500], "imap")?;
+    let mut unordered: Vec<u64> = pool
+        .imap_unordered(square, 0..500)
+        .collect::<Result<_, _>>()
+        .map_err(e)?;
+    unordered.sort_unstable();
+    ensure(unordered == expected[..500], "imap_unordered")?;
+
+    // A second pool cannot have ranks the first one holds.
+    ensure(
+        matches!(MpiPool::new(1), Err(Error::Mpi { .. })),
+        "a second pool over held ranks is Err(Mpi)",
+    )?;
+    ensure(
+        matches!(
+            MpiPool::builder().workers(1).max_tasks_per_child(1).build(),
+            Err(Error::Mpi { .. })
+        ),
+        "max_tasks_per_child is Err(Mpi)",
+    )?;
+
+    // close + join: everything queued completes.
+    let results: Vec<_> = (0..200)
+        .map(|n| pool.apply_async(square, (n,)))
+        .collect::<Result<_, _>>()
+        .map_err(e)?;
+    pool.close();
+    pool.join_timeout(BOUND).map_err(e)?;
+    for (n, result) in results.into_iter().enumerate() {
+        ensure(
+            result.get_timeout(BOUND).map_err(e)? == square(n as u64),
+            "a task queued before close",
+        )?;
+    }
+    ensure(
+        matches!(pool.apply(square, (1,)), Err(Error::PoolClosed { .. })),
+        "apply after close",
+    )?;
+    drop(pool);
+
+    // terminate: a running task's result is Err(PoolTerminated) at once; its rank comes back
+    // to the next pool once the task is over.
+    let pool = MpiPool::new(1).map_err(e)?;
+    let slow = pool.apply_async(nap_then, (1500,)).map_err(e)?;
+    std::thread::sleep(Duration::from_millis(100));
+    let asked = Instant::now();
+    pool.terminate();
+    ensure(
+        matches!(slow.get_timeout(BOUND), Err(Error::PoolTerminated)),
+        "a task of a terminated pool",
+    )?;
+    ensure(
+        asked.elapsed() < BOUND,
+        "terminate does not wait for the task",
+    )?;
+    pool.join_timeout(BOUND).map_err(e)?;
+    drop(pool);
+    let deadline = Instant::now() + BOUND;
+    let pool = loop {
+        match MpiPool::all_ranks() {
+            Ok(pool) => break pool,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(other) => return Err(format!("the ranks never came back: {other}")),
+        }
+    };
+    ensure(
+        pool.apply(square, (5,)).map_err(e)? == 25,
+        "a new pool after terminate",
+    )?;
+
+    // Dropping a pool with a task running: rank 0 still exits cleanly (it waits for the rank).
+    let _late = pool.apply_async(nap_then, (300,)).map_err(e)?;
+    std::thread::sleep(Duration::from_millis(50));
+    drop(pool);
+    println!("rank 0: the whole API works over {all} worker ranks");
+    Ok(())
+}
+
+fn range_count() -> Outcome {
+    use concurrency_lab::lab::range_count::{compare, random_rows, sequential};
+    let rows = random_rows(3_000, 31);
+    // `compare` fails with LabError::CountsDisagree if any variant counts differently.
+    let pool = MpiPool::all_ranks().map_err(e)?;
+    let report = compare(&pool, &rows, Some(500)).map_err(|err| err.to_string())?;
+    ensure(report.counts == sequential(&rows), "exercise 3's counts")?;
+    ensure(report.backend == "mpi", "the report names the backend")
+}
+
+fn one_rank() -> Outcome {
+    match MpiPool::new(1) {
+        Err(Error::Mpi { reason, .. }) if reason.contains("rank 0 only") => Ok(()),
+        Err(other) => Err(format!(
+            "expected Error::Mpi about rank 0 only, got {other}"
+        )),
+        Ok(_) => Err("a pool started with one rank".into()),
+    }
+}
+
+fn other_build() -> Outcome {
+    match MpiPool::new(1) {
+        Err(Error::Mpi { reason, .. }) if reason.contains("different build") => Ok(()),
+        Err(other) => Err(format!(
+            "expected Error::Mpi about a different build, got {other}"
+        )),
+        Ok(_) => Err("a pool started over a rank running another build".into()),
+    }
+}
+
+fn dies(code: i32) -> i32 {
+    std::process::exit(code)
+}
+
+fn kill_rank() -> Outcome {
+    let pool = MpiPool::all_ranks().map_err(e)?;
+    // The rank exits without MPI_Finalize: mpirun ends the whole job, this rank included.
+    let outcome = pool.apply(dies, (3,));
+    Err(format!("rank 0 outlived its dead worker rank: {outcome:?}"))
+}
