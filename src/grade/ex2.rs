@@ -299,9 +299,17 @@ mod tests {
             report.stats.median = 0.0;
             Ok(report)
         }
+        // 50 µs a call is already too slow: the bound is exclusive.
+        fn at_the_bound(bench: &Bench, name: &str, index: u64) -> crate::Result<Report> {
+            let mut report = right_benchmark(bench, name, index)?;
+            report.stats.median = SLOWEST_NS;
+            Ok(report)
+        }
         let why = failure(&check(reference, empty), "benchmark").unwrap();
         assert!(why.contains("no samples"), "{why}");
         let why = failure(&check(reference, zero), "benchmark").unwrap();
         assert!(why.contains("median is 0 ns"), "{why}");
+        let why = failure(&check(reference, at_the_bound), "benchmark").unwrap();
+        assert!(why.contains("median is 50000 ns"), "{why}");
     }
 }

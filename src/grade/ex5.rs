@@ -328,12 +328,23 @@ mod tests {
         fn constant(count: usize) -> Vec<Duration> {
             vec![Duration::from_secs(2); count]
         }
-        let cases: [(RandomDelays, &str); 5] = [
+        // Shortest one nanosecond above 1 s: the span is 1 ns short of 1–3 s.
+        fn just_inside(count: usize) -> Vec<Duration> {
+            let mut delays = lab_delays(count);
+            for delay in &mut delays {
+                *delay = (*delay).clamp(Duration::new(1, 1), Duration::from_secs(3));
+            }
+            delays[0] = Duration::new(1, 1);
+            delays[1] = Duration::from_secs(3);
+            delays
+        }
+        let cases: [(RandomDelays, &str); 6] = [
             (too_few, "returned 99 delays"),
             (too_long, "drawn from 0–4 s"),
             (milliseconds, "span only"),
             (seeded, "same delays"),
             (constant, "span only"),
+            (just_inside, "span only"),
         ];
         for (delays, expected) in cases {
             let why = failure(&check(delays, together), "delays").unwrap();
@@ -347,7 +358,9 @@ mod tests {
             let mut delays = vec![Duration::from_secs(2); count];
             delays[0] = Duration::from_secs(1);
             delays[1] = Duration::from_secs(3);
-            delays[2] = Duration::from_nanos(rand::random::<u16>().into());
+            // Random, so two calls differ; inside 1–3 s, so the edges stay 1 s and 3 s.
+            delays[2] = Duration::from_secs(1)
+                + Duration::from_nanos((rand::random::<u32>() % 1_000_000_000).into());
             delays
         }
         fn widest(count: usize) -> Vec<Duration> {
