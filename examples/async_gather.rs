@@ -6,6 +6,7 @@
 //! cargo run --example async_gather -- --seed 42            # repeat a run
 //! cargo run --example async_gather -- --multi-thread       # tasks on worker threads
 //! cargo run --example async_gather -- --tasks 5 --gather sequential   # the mistake, caught
+//! cargo run --example async_gather -- --gantt --tasks 20   # the run drawn: one bar per task
 //! ```
 
 use std::error::Error;
@@ -13,8 +14,10 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use concurrency_lab::coro::{self, Flavor, Log};
-use concurrency_lab::lab::async_gather::{Gather, Settings, gather, max_delay_from_secs};
+use concurrency_lab::coro::{self, Flavor, LOG_TIME_NOTE, Log};
+use concurrency_lab::lab::async_gather::{
+    Gantt, Gather, Settings, gather_journaled, max_delay_from_secs,
+};
 
 /// Run many tasks that each wait a random delay, all at once, and check the run.
 #[derive(Debug, Parser)]
@@ -35,6 +38,12 @@ struct Args {
     /// catches) [default: join-all on one thread, join-set with --multi-thread].
     #[arg(long)]
     gather: Option<Gather>,
+    /// After the report, draw the run: one row per task, a bar from its start to its finish.
+    #[arg(long)]
+    gantt: bool,
+    /// The width of the chart's bars, in columns.
+    #[arg(long, default_value_t = 60)]
+    gantt_width: usize,
 }
 
 fn main() -> ExitCode {
@@ -78,19 +87,25 @@ fn run(args: Args) -> Result<bool, Box<dyn Error>> {
             "the longest delay is {:.3} s: run at once, the tasks should take about that long",
             longest.as_secs_f64()
         )?;
-        writeln!(
-            out,
-            "log lines: HH:MM:SS:thread:message, the time of day in UTC\n"
-        )?;
+        writeln!(out, "{LOG_TIME_NOTE}\n")?;
     }
 
     // asyncio.run(gather(...)): a runtime of the chosen flavour runs the gather to completion.
     let log = Log::new(io::stdout());
-    let report = coro::run(settings.flavor, gather(&delays, settings.gather, &log))??;
+    let (report, journal) = coro::run(
+        settings.flavor,
+        gather_journaled(&delays, settings.gather, &log),
+    )??;
 
     let mut out = io::stdout().lock();
     writeln!(out)?;
     report.write_to(&mut out)?;
+    if args.gantt {
+        // Sorted by delay: gathered tasks all start at 0 and end in a staircase; a sequential
+        // run's bars follow one another instead.
+        writeln!(out, "\nthe run, task by task (shortest delay first):")?;
+        Gantt::new(&delays, &journal).write_to(&mut out, args.gantt_width)?;
+    }
     Ok(report.passed())
 }
 

@@ -16,6 +16,7 @@ pub mod beyond_one_machine {}
 pub mod coro;
 pub mod course;
 mod error;
+pub mod grade;
 pub mod lab;
 mod panic_message;
 pub mod pool;

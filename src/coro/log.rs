@@ -20,8 +20,12 @@ use crate::{Error, Result};
 /// is a plain `std` mutex on purpose: it is held only for that one write, never across an
 /// `.await`, which is exactly when tokio's documentation recommends the `std` mutex over its own.
 ///
-/// **Time zone.** `HH:MM:SS` is the UTC time of day from [`SystemTime`]: the standard library
-/// has no time-zone database, so the crate does not guess one (compare with `date -u`).
+/// **Time zone.** `HH:MM:SS` is the UTC time of day from [`SystemTime`], not your clock's: in
+/// Poland the wall clock reads one hour later (two in summer). The standard library has no
+/// time-zone database, and reading the system's (`/etc/localtime`) would put a parser for its
+/// binary format in a teaching crate, so the log stays in UTC and says so: a program that logs
+/// should print [`LOG_TIME_NOTE`] first, as `cargo run --example async_gather` does (compare
+/// with `date -u`).
 ///
 /// **Buffering** is the sink's business: [`std::io::Stdout`] shows each line as it is written;
 /// wrap a file in a [`std::io::BufWriter`] if you log many lines.
@@ -133,6 +137,20 @@ impl<W> fmt::Debug for Log<W> {
             .finish_non_exhaustive()
     }
 }
+
+/// The line a program prints before its log, so that nobody reads the UTC times of [`Log`] as
+/// their local time.
+///
+/// # Examples
+///
+/// ```
+/// use concurrency_lab::coro::LOG_TIME_NOTE;
+///
+/// println!("{LOG_TIME_NOTE}");
+/// assert!(LOG_TIME_NOTE.contains("UTC"));
+/// ```
+pub const LOG_TIME_NOTE: &str = "log lines: HH:MM:SS:thread:message; the times are UTC \
+     (`date -u`), not local: in Poland add 1 h, or 2 h in summer";
 
 /// Formats one log line, `HH:MM:SS:thread:message` and a newline, with `at` shown as the UTC
 /// time of day (a time before 1970 shows as `00:00:00`).

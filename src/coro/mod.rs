@@ -24,6 +24,6 @@ mod runtime;
 pub use delay::delay_message;
 pub use event::Event;
 pub use journal::{Entry, Journal, Step};
-pub use log::{Log, format_line};
+pub use log::{LOG_TIME_NOTE, Log, format_line};
 pub use report::{Check, CheckKind, RunReport, TIMER_TICK, Verdict};
 pub use runtime::{Flavor, run};

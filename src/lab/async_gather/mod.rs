@@ -19,9 +19,11 @@ use rand::{Rng, SeedableRng};
 use crate::coro::{self, Flavor, Log, RunReport};
 use crate::{Error, Result};
 
+mod gantt;
 mod run;
 
-pub use run::gather;
+pub use gantt::Gantt;
+pub use run::{gather, gather_journaled};
 
 /// How the tasks are run together.
 ///

@@ -11,7 +11,7 @@ use tokio::task::{JoinError, JoinSet, unconstrained};
 use tokio::time::Instant;
 
 use super::{Gather, task_message};
-use crate::coro::{Flavor, Journal, Log, RunReport, Step, delay_message};
+use crate::coro::{Entry, Flavor, Journal, Log, RunReport, Step, delay_message};
 use crate::{Error, Result};
 
 /// Runs one task per delay, all at once (or, for [`Gather::Sequential`], one after another),
@@ -57,6 +57,44 @@ pub async fn gather<W: Write + Send + 'static>(
     how: Gather,
     log: &Log<W>,
 ) -> Result<RunReport> {
+    gather_journaled(delays, how, log)
+        .await
+        .map(|(report, _)| report)
+}
+
+/// [`gather`], returning the run's journal too: every task's start and finish, in the order
+/// they happened — what a [`Gantt`](super::Gantt) chart draws.
+///
+/// # Errors
+///
+/// As [`gather`].
+///
+/// # Panics
+///
+/// As [`gather`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concurrency_lab::coro::{Log, Step};
+/// use concurrency_lab::lab::async_gather::{gather_journaled, Gather};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> concurrency_lab::Result<()> {
+/// let delays = [1, 2].map(Duration::from_secs);
+/// let (report, journal) = gather_journaled(&delays, Gather::JoinAll, &Log::new(std::io::sink())).await?;
+/// assert!(report.passed());
+/// assert_eq!(journal.len(), 4);
+/// assert_eq!(journal.iter().filter(|e| e.step == Step::Finished).count(), 2);
+/// # Ok(())
+/// # }
+/// ```
+pub async fn gather_journaled<W: Write + Send + 'static>(
+    delays: &[Duration],
+    how: Gather,
+    log: &Log<W>,
+) -> Result<(RunReport, Vec<Entry>)> {
     let journal = Journal::with_capacity(2 * delays.len());
     let start = Instant::now();
     match how {
@@ -70,7 +108,8 @@ pub async fn gather<W: Write + Send + 'static>(
     }
     let total = start.elapsed();
     let flavor = Flavor::current().unwrap_or_default();
-    Ok(RunReport::new(delays, &journal.take(), total, flavor))
+    let entries = journal.take();
+    Ok((RunReport::new(delays, &entries, total, flavor), entries))
 }
 
 /// One task of the run: the lab's coroutine between two journal entries.
