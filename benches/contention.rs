@@ -19,7 +19,7 @@ use concurrency_lab::bench::{Bench, Group, Report, compare};
 use concurrency_lab::pool::{self, ProcessPool, ThreadPool};
 
 const WORKERS: usize = 2;
-/// Round trips per sample; 10 samples make the 20,000 round trips.
+/// Round trips per sample; 10 samples make 20,000 round trips.
 const ROUND_TRIPS: u64 = 2_000;
 
 fn plus_one(n: u64) -> u64 {

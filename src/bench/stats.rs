@@ -260,6 +260,40 @@ mod tests {
     }
 
     #[test]
+    fn total_adds_up_the_four_classes() {
+        // 1 + 2 + 3 + 4 = 10. Distinct counts, so dropping, subtracting or multiplying any one
+        // class gives another number (1 + 2 + 3 * 4 = 15, 1 * 2 + 3 + 4 = 9, 1 + 2 + 3 - 4 = 2).
+        let outliers = Outliers {
+            low_severe: 1,
+            low_mild: 2,
+            high_mild: 3,
+            high_severe: 4,
+        };
+        assert_eq!(outliers.total(), 10);
+    }
+
+    #[test]
+    fn a_single_sample_is_its_own_summary_with_no_spread() {
+        // One sample, 5: every location is 5, and the spread is 0 by definition (the sample
+        // standard deviation's divisor n - 1 is 0, so it must not be computed: 0 / 0 is NaN).
+        let stats = Stats::from_samples(&[5.0]).unwrap();
+        assert_eq!(stats.count, 1);
+        assert_eq!(
+            (
+                stats.min,
+                stats.q1,
+                stats.median,
+                stats.q3,
+                stats.max,
+                stats.mean
+            ),
+            (5.0, 5.0, 5.0, 5.0, 5.0, 5.0)
+        );
+        assert_eq!((stats.std_dev, stats.mad), (0.0, 0.0));
+        assert_eq!(stats.outliers, Outliers::default());
+    }
+
+    #[test]
     fn identical_samples_have_no_spread_and_no_outliers() {
         let stats = Stats::from_samples(&[2.5; 9]).unwrap();
         assert_eq!(

@@ -443,3 +443,41 @@ impl<T> fmt::Debug for JoinableQueue<T> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_prints_without_its_item() {
+        // `Full` has no `T: Debug` bound, so neither format may show the item.
+        let full = Full(vec![1, 2, 3]);
+        assert_eq!(format!("{full:?}"), "Full(..)");
+        assert_eq!(
+            full.to_string(),
+            "the queue stayed full for the whole timeout"
+        );
+    }
+
+    #[test]
+    fn capacity_is_the_bound_given_or_none() {
+        // Bounds 0, 1 and 7 and no bound give four different answers.
+        assert_eq!(JoinableQueue::<u8>::unbounded().capacity(), None);
+        assert_eq!(JoinableQueue::<u8>::bounded(0).capacity(), Some(0));
+        assert_eq!(JoinableQueue::<u8>::bounded(1).capacity(), Some(1));
+        assert_eq!(JoinableQueue::<u8>::bounded(7).capacity(), Some(7));
+    }
+
+    #[test]
+    fn debug_shows_len_capacity_and_open_tasks() {
+        // Two puts into a queue of 5, one taken (not yet done): 1 waiting, 2 tasks open.
+        let queue = JoinableQueue::bounded(5);
+        queue.put('a');
+        queue.put('b');
+        assert_eq!(queue.get(), 'a');
+        assert_eq!(
+            format!("{queue:?}"),
+            "JoinableQueue { len: 1, capacity: Some(5), unfinished_tasks: 2 }"
+        );
+    }
+}

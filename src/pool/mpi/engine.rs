@@ -26,13 +26,17 @@ const INIT_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long dropping a pool waits for its drivers.
 const DROP_GRACE: Duration = Duration::from_secs(10);
 
-/// The running MPI backend. Public only because [`Backend::Engine`] names it; opaque.
-///
-/// [`Backend::Engine`]: crate::pool::Backend::Engine
-#[doc(hidden)]
-#[allow(unreachable_pub, missing_debug_implementations)]
+/// The running MPI backend.
 pub struct MpiEngine {
     shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for MpiEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MpiEngine")
+            .field("closed", &self.shared.queue.is_closed())
+            .finish_non_exhaustive()
+    }
 }
 
 struct Shared {

@@ -16,11 +16,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::Task;
-use super::backend::Backend;
 use super::backend::sealed::{BackendImpl, RunsImpl};
+use super::backend::{Backend, Processes};
 use super::buffer::Chunk;
-use super::process::entry;
-use super::process::job::{ProcessJob, TypedChunk};
+use super::process::job::ProcessJob;
 use super::sink::Sink;
 use crate::Result;
 
@@ -66,23 +65,20 @@ where
     Args: Serialize + DeserializeOwned + Send + 'static,
     F::Output: Serialize + DeserializeOwned,
 {
+    // A rank runs the very jobs a worker process runs: the same entry offsets, the same encoding.
     fn job_once(f: F, args: Args, sink: Sink<F::Output>) -> ProcessJob {
-        Self::job(&Arc::new(f), Chunk::whole(vec![args]), sink)
+        <Processes as RunsImpl<F, Args>>::job_once(f, args, sink)
     }
 
-    fn job(_f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> ProcessJob {
-        Box::new(TypedChunk {
-            entry: entry::chunk_entry::<F, Args>(),
-            items: Some(chunk),
-            sink: Some(sink),
-        })
+    fn job(f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> ProcessJob {
+        <Processes as RunsImpl<F, Args>>::job(f, chunk, sink)
     }
 
-    fn initializer(_f: F) -> Result<u64, String>
+    fn initializer(f: F) -> Result<u64, String>
     where
         F: Task<(), Output = ()>,
     {
-        entry::init_entry::<F>()
+        <Processes as RunsImpl<F, Args>>::initializer(f)
     }
 }
 

@@ -28,13 +28,17 @@ use crate::{Error, Result};
 /// How long dropping a pool waits for its drivers after killing their workers.
 const DROP_GRACE: Duration = Duration::from_secs(10);
 
-/// The running process backend. Public only because [`Backend::Engine`] names it; opaque.
-///
-/// [`Backend::Engine`]: crate::pool::Backend::Engine
-#[doc(hidden)]
-#[allow(unreachable_pub, missing_debug_implementations)]
+/// The running process backend.
 pub struct ProcessEngine {
     shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ProcessEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessEngine")
+            .field("closed", &self.shared.queue.is_closed())
+            .finish_non_exhaustive()
+    }
 }
 
 struct Shared {
