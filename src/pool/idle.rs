@@ -29,6 +29,12 @@ use crossbeam::channel::{Receiver, TryRecvError};
 /// How long a waiting thread polls before it sleeps.
 const ACTIVE_WAIT: Duration = Duration::from_micros(50);
 
+/// A yield this long means another program's thread ran for a time slice (a busy loop keeps
+/// the CPU for milliseconds). Shorter stalls — this program's own threads taking their turn, a
+/// short task, a virtual machine's hiccup — happen on a quiet machine too: taken for a busy
+/// CPU, they sent every wait to sleep and made a quiet round trip ten times slower.
+const LONG_YIELD: Duration = Duration::from_micros(500);
+
 /// Polls spent spinning in place before the first yield: a reply often arrives within a
 /// microsecond, sooner than a system call returns.
 const SPINS: u32 = 6;
@@ -71,11 +77,11 @@ impl ActiveWait {
         }
         std::thread::yield_now();
         let yielded = now.elapsed();
-        if yielded >= self.window {
+        if yielded >= LONG_YIELD {
             BUSY.seen(now + yielded);
             return false;
         }
-        true
+        yielded < self.window
     }
 }
 
