@@ -31,7 +31,7 @@ pub(crate) struct Backoff {
 impl Backoff {
     pub(crate) fn new() -> Self {
         Backoff {
-            active: Some(ActiveWait::for_at_most(ACTIVE_WAIT)),
+            active: Some(ActiveWait::spinning_first(ACTIVE_WAIT)),
             sleep: FIRST_SLEEP,
         }
     }
