@@ -828,6 +828,81 @@ fn unpickleable_result() {
     });
 }
 
+/// Counts how often each of a result's callbacks ran: `(successes, errors)`.
+type Calls = Arc<(AtomicUsize, AtomicUsize)>;
+
+fn counting<T>(calls: &Calls) -> Callbacks<T> {
+    let (ok, err) = (Arc::clone(calls), Arc::clone(calls));
+    Callbacks::new()
+        .on_success(move |_: &T| {
+            ok.0.fetch_add(1, Ordering::SeqCst);
+        })
+        .on_error(move |_: &Error| {
+            err.1.fetch_add(1, Ordering::SeqCst);
+        })
+}
+
+fn calls(calls: &Calls) -> (usize, usize) {
+    (
+        calls.0.load(Ordering::SeqCst),
+        calls.1.load(Ordering::SeqCst),
+    )
+}
+
+on_both_backends! {
+    /// What CPython's callback tests assume, on the paths they do not walk: a callback runs
+    /// exactly once even when nobody holds the result's handle any more, and a map that
+    /// `terminate` cuts short calls `error_callback` — once — with `PoolTerminated`.
+    callbacks_run_exactly_once, |P| {
+        let pool = P::new(2).unwrap();
+        let (done, failed) = (Calls::default(), Calls::default());
+        drop(pool.apply_async_with(sqr, (3,), counting(&done)).unwrap());
+        drop(pool.apply_async_with(raising, (), counting(&failed)).unwrap());
+        pool.close();
+        pool.join().unwrap();
+        assert_eq!(calls(&done), (1, 0));
+        assert_eq!(calls(&failed), (0, 1));
+
+        let pool = P::new(1).unwrap();
+        let cut = Calls::default();
+        let millis = if THREADS { 200 } else { 60_000 };
+        let options = MapOptions::new().chunksize(1).callbacks(counting(&cut));
+        let running = pool.map_async_with(sleep_ms, vec![millis; 50], options).unwrap();
+        pool.terminate();
+        pool.join().unwrap();
+        assert!(matches!(running.get_timeout(BOUND), Err(Error::PoolTerminated)));
+        assert_eq!(calls(&cut), (0, 1));
+    }
+}
+
+fn exit_with_3() -> u64 {
+    std::process::exit(3)
+}
+
+/// Beyond CPython, whose `Pool` waits forever for a task whose worker died (bpo-22393): a
+/// worker process that exits mid-task fails that task with `WorkerDied` — to `get` and to
+/// `error_callback`, once — and a fresh worker takes its place.
+#[test]
+fn a_worker_that_exits_mid_task_fails_its_task_once() {
+    bounded(|| {
+        let pool = ProcessPool::new(1).unwrap();
+        let calls_made = Calls::default();
+        let result = pool
+            .apply_async_with(exit_with_3, (), counting(&calls_made))
+            .unwrap();
+        let error = result.get_timeout(BOUND).unwrap_err();
+        assert!(
+            matches!(&error, Error::WorkerDied { exit, .. }
+                if *exit == concurrency_lab::pool::WorkerExit::Code(3)),
+            "{error:?}"
+        );
+        assert_eq!(pool.apply(sqr, (5,)).unwrap(), 25, "a fresh worker");
+        pool.close();
+        pool.join().unwrap();
+        assert_eq!(calls(&calls_made), (0, 1));
+    });
+}
+
 // ----- _TestPoolWorkerLifetime -----
 
 on_both_backends! {
