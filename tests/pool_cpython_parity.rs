@@ -1,9 +1,10 @@
 //! Parity with CPython's own tests of `multiprocessing.Pool` (`Lib/test/_test_multiprocessing.py`:
 //! `_TestPool`, `_TestPoolWorkerErrors`, `_TestPoolWorkerLifetime`, `TestInitializers`,
-//! `TestPoolNotLeakOnFailure`): each behaviour those tests check, checked here through this
-//! crate's API, on both backends wherever it applies. Each test's doc comment names the CPython
-//! test it mirrors; where the Rust API says it differently (no keyword arguments, a panic for an
-//! exception, `Err` for a raise), the comment says how.
+//! `TestPoolNotLeakOnFailure`, `TestStdinBadfiledescriptor.test_pool_in_process`): each
+//! behaviour those tests check, checked here through this crate's API, on both backends
+//! wherever it applies. Each test's doc comment names the CPython test it mirrors; where the
+//! Rust API says it differently (no keyword arguments, a panic for an exception, `Err` for a
+//! raise), the comment says how.
 //!
 //! A test body runs on its own thread under a bound ([`bounded`]): a hang fails the test
 //! instead of stalling the run. Process pools re-run this test binary as their workers; the
@@ -1043,6 +1044,27 @@ fn pool_in_a_static_role() {
 
 fn to_float(n: u32) -> f64 {
     f64::from(n)
+}
+
+/// A task that starts a process pool of its own, in the worker it runs in, and maps on it.
+fn map_on_a_pool_of_its_own(n: u64) -> Vec<u64> {
+    let inner = ProcessPool::new(2).expect("a worker may start a pool");
+    inner.map(sqr, 0..n).expect("the inner map")
+}
+
+/// `TestStdinBadfiledescriptor.test_pool_in_process`: a pool works inside a child process —
+/// here the child is a pool worker, whose task starts a process pool of its own (Python
+/// refuses that one, as its pool workers are daemonic; nothing here needs to). The inner
+/// workers re-run this binary too and serve the worker that started them.
+#[test]
+fn pool_in_process() {
+    bounded(|| {
+        let pool = ProcessPool::new(1).unwrap();
+        let squares = pool.apply(map_on_a_pool_of_its_own, (10,)).unwrap();
+        assert_eq!(squares, (0..10).map(sqr).collect::<Vec<_>>());
+        pool.close();
+        pool.join().unwrap();
+    });
 }
 
 // ----- TestInitializers, TestPoolNotLeakOnFailure -----
