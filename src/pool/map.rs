@@ -13,6 +13,7 @@ use super::result::MapResult;
 use super::sink::{MapState, Sink};
 use super::slot::Slot;
 use super::{MapOptions, Pool, Task};
+use crate::panic_message::catch;
 use crate::{Error, Result};
 
 impl<B: Backend> Pool<B> {
@@ -25,7 +26,9 @@ impl<B: Backend> Pool<B> {
     /// # Errors
     ///
     /// [`Error::PoolClosed`] after `close`/`terminate`; [`Error::PoolReentered`] inside a task
-    /// or callback of this pool; otherwise the failure of the first failed item in input order.
+    /// or callback of this pool; [`Error::InvalidInput`] when the input iterator panics (it
+    /// runs on your thread before any task is submitted, so nothing runs and the pool goes
+    /// on); otherwise the failure of the first failed item in input order.
     ///
     /// # Examples
     ///
@@ -52,7 +55,8 @@ impl<B: Backend> Pool<B> {
     ///
     /// # Errors
     ///
-    /// [`Error::PoolClosed`] after `close`/`terminate`; item failures come from the handle.
+    /// [`Error::PoolClosed`] after `close`/`terminate`; [`Error::InvalidInput`] when the
+    /// input iterator panics, as for [`map`](Self::map); item failures come from the handle.
     ///
     /// # Examples
     ///
@@ -88,7 +92,7 @@ impl<B: Backend> Pool<B> {
     ///
     /// # Errors
     ///
-    /// As [`map_async`](Self::map_async).
+    /// As [`map_async`](Self::map_async); [`Error::InvalidInput`] for a chunk size of zero.
     ///
     /// # Examples
     ///
@@ -186,7 +190,7 @@ impl<B: Backend> Pool<B> {
     ///
     /// # Errors
     ///
-    /// As [`map_async`](Self::map_async).
+    /// As [`map_async`](Self::map_async); [`Error::InvalidInput`] for a chunk size of zero.
     ///
     /// # Examples
     ///
@@ -233,7 +237,21 @@ impl<B: Backend> Pool<B> {
                 "a chunk holds at least one item",
             ));
         }
-        let items: Vec<Args> = items.collect(); // in place when `items` came from a Vec
+        // In place when `items` came from a Vec. The input runs here, on the caller's thread,
+        // before anything is submitted: a panic in it becomes an error and leaves the pool as
+        // it was (Python's `map` raises the input's exception and the pool goes on).
+        let mut read = 0;
+        let items: Vec<Args> =
+            catch(|| items.inspect(|_| read += 1).collect()).map_err(|panic| {
+                Error::invalid_input(
+                    "map input item",
+                    read,
+                    format!(
+                        "the input iterator panicked instead of producing it: {}",
+                        panic.message_with_location()
+                    ),
+                )
+            })?;
         let total = items.len();
         let chunksize = options
             .chunksize
