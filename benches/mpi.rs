@@ -1,15 +1,20 @@
-//! The MPI pool against the process pool: one-at-a-time round trips, the lab's `map` over
-//! 200,000 rows, and CPU-bound prime counting, over shared memory and over TCP.
+//! The MPI pool against the process pool and against raw MPI: one-at-a-time round trips, the
+//! lab's `map` over 200,000 rows, and CPU-bound prime counting, over shared memory and TCP.
 //!
 //! ```sh
-//! cargo bench --features mpi --bench mpi                   # launches mpirun itself, twice
+//! cargo bench --features mpi --bench mpi                   # launches mpirun itself
 //! BENCH_QUICK=1 cargo bench --features mpi --bench mpi     # a smoke run, in seconds
 //! ```
 //!
-//! Started by cargo, this binary runs itself under `mpirun -n 3 --oversubscribe` (rank 0 and
-//! two worker ranks), first over shared memory (`--mca btl self,vader`), then over TCP
-//! (`--mca btl self,tcp`). Under `mpirun`, `main` calls `pool::init()` first: ranks 1 and 2
-//! serve there, rank 0 measures. The process pool in the same run has two workers too.
+//! Started by cargo, this binary runs itself under `mpirun`, over shared memory
+//! (`--mca btl self,vader`) and over TCP (`--mca btl self,tcp`), each time:
+//! - with two ranks (`-n 2`: rank 0 and one worker rank, one per core), first as raw MPI — a
+//!   message there and back with rsmpi's `send` and a polling receive, the floor under any
+//!   pool — then as a pool, for the round trip only;
+//! - with three ranks (`-n 3 --oversubscribe`: two worker ranks, as in the lab), for everything.
+//!
+//! Under `mpirun`, `main` calls `pool::init()` first: worker ranks serve there, rank 0
+//! measures. The process pool in the same run has as many workers as the job has worker ranks.
 
 use std::io::{self, Write};
 use std::process::{Command, ExitCode};
@@ -18,20 +23,25 @@ use concurrency_lab::bench::{Bench, Group, Report, compare};
 use concurrency_lab::lab::primes::{blocks, primes_in};
 use concurrency_lab::lab::range_count::{howmany_within_range_rowonly, random_rows};
 use concurrency_lab::pool::{self, MapOptions, MpiPool, ProcessPool};
-
-const WORKERS: usize = 2;
+use mpi::point_to_point::{Destination, Source};
+use mpi::topology::Communicator;
 
 fn plus_one(n: u64) -> u64 {
     n + 1
 }
 
+/// The argument that makes a two-rank job measure raw MPI instead of the pool.
+const RAW: &str = "raw";
+
 fn main() -> ExitCode {
-    pool::init(); // under mpirun, ranks 1 and 2 serve here
-    let outcome = if std::env::var_os("OMPI_COMM_WORLD_SIZE").is_some() {
-        let transport = std::env::args().nth(1).unwrap_or_default();
-        measure(&transport).map_err(|e| e.to_string())
-    } else {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = if std::env::var_os("OMPI_COMM_WORLD_SIZE").is_none() {
         launch()
+    } else if args.get(1).map(String::as_str) == Some(RAW) {
+        raw_round_trip(&args[0]).map_err(|e| e.to_string())
+    } else {
+        pool::init(); // worker ranks serve here
+        measure(&args[0]).map_err(|e| e.to_string())
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -45,34 +55,83 @@ fn main() -> ExitCode {
 fn launch() -> Result<(), String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     for (transport, btl) in [("shared memory", "self,vader"), ("TCP", "self,tcp")] {
-        let status = Command::new("mpirun")
-            .args(["--oversubscribe", "-n", "3", "--mca", "btl", btl])
-            .args(["--mca", "btl_tcp_if_include", "lo"])
-            .arg(&me)
-            .arg(transport)
-            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
-            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
-            .status()
-            .map_err(|e| {
-                format!(
-                    "cannot start mpirun ({e}); install OpenMPI: `apt-get install -y \
-                     libopenmpi-dev openmpi-bin libclang-dev`"
-                )
-            })?;
-        if !status.success() {
-            return Err(format!("mpirun over {transport}: {status}"));
+        for (ranks, mode) in [("2", Some(RAW)), ("2", None), ("3", None)] {
+            let status = Command::new("mpirun")
+                .args(["--oversubscribe", "-n", ranks, "--mca", "btl", btl])
+                .args(["--mca", "btl_tcp_if_include", "lo"])
+                .arg(&me)
+                .arg(transport)
+                .args(mode)
+                .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+                .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+                .status()
+                .map_err(|e| {
+                    format!(
+                        "cannot start mpirun ({e}); install OpenMPI: `apt-get install -y \
+                         libopenmpi-dev openmpi-bin libclang-dev`"
+                    )
+                })?;
+            if !status.success() {
+                return Err(format!("mpirun -n {ranks} over {transport}: {status}"));
+            }
         }
     }
     Ok(())
 }
 
-fn measure(transport: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// Rank 0 sends 8 bytes to rank 1 and waits, polling, for rank 1 to send them back: what a
+/// pool's round trip costs at least, with no pool around it.
+fn raw_round_trip(transport: &str) -> Result<(), Box<dyn std::error::Error>> {
+    const STOP: mpi::Tag = 1;
+    let universe = mpi::initialize().ok_or("MPI was already initialised")?;
+    let world = universe.world();
+    let mut buf = [0u8; 8];
+    if world.rank() != 0 {
+        let root = world.process_at_rank(0);
+        loop {
+            let (message, status) = loop {
+                if let Some(probed) = root.immediate_matched_probe() {
+                    break probed;
+                }
+            };
+            message.matched_receive_into(&mut buf[..]);
+            if status.tag() == STOP {
+                return Ok(());
+            }
+            root.send(&buf[..]);
+        }
+    }
+    let worker = world.process_at_rank(1);
     let mut out = io::stdout().lock();
-    let mpi = MpiPool::new(WORKERS)?;
-    let processes = ProcessPool::new(WORKERS)?;
     writeln!(
         out,
-        "##### over {transport}: {WORKERS} worker ranks, {WORKERS} worker processes; \
+        "##### over {transport}: raw MPI, rank 0 and one worker rank\n"
+    )?;
+    let reports = Group::new()
+        .bench(Bench::new("raw MPI send + polled receive"), || {
+            worker.send(&buf[..]);
+            let (message, _) = loop {
+                if let Some(probed) = worker.immediate_matched_probe() {
+                    break probed;
+                }
+            };
+            message.matched_receive_into(&mut buf[..]);
+            buf[0]
+        })
+        .run()?;
+    table(&mut out, &reports, "raw MPI send + polled receive")?;
+    worker.send_with_tag(&buf[..], STOP);
+    Ok(())
+}
+
+fn measure(transport: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let mut out = io::stdout().lock();
+    let mpi = MpiPool::all_ranks()?;
+    let workers = mpi.workers();
+    let processes = ProcessPool::new(workers)?;
+    writeln!(
+        out,
+        "##### over {transport}: {workers} worker rank(s), {workers} worker process(es); \
          medians; ratios to the named baseline\n"
     )?;
 
@@ -96,6 +155,9 @@ fn measure(transport: &str) -> Result<(), Box<dyn std::error::Error>> {
         })
         .run()?;
     table(&mut out, &round_trips, "ProcessPool")?;
+    if workers < 2 {
+        return Ok(()); // the rest is about two workers at once
+    }
 
     writeln!(
         out,

@@ -414,6 +414,25 @@ fn the_whole_api() -> Outcome {
 
     let expected: Vec<u64> = (0..1000).map(square).collect();
     ensure(pool.map(square, 0..1000).map_err(e)? == expected, "map")?;
+
+    // Every rank busy, more chunks queued: a driver sends the next chunk ahead. These are too
+    // large for MPI to send without the rank receiving them; sent ahead, they would deadlock
+    // against the rank's large reply (this hung until the size check in `mpi::engine`).
+    let big = pool
+        .map_async_with(
+            |bytes: Vec<u8>| bytes,
+            (0..4 * all).map(|i| vec![i as u8; 300_000]),
+            MapOptions::new().chunksize(1),
+        )
+        .map_err(e)?
+        .get_timeout(BOUND)
+        .map_err(e)?;
+    ensure(
+        big.iter()
+            .enumerate()
+            .all(|(i, bytes)| bytes.len() == 300_000 && bytes.iter().all(|&b| b == i as u8)),
+        "large chunks sent ahead come back whole, in order",
+    )?;
     let mapped = pool.map(fails_on_13, 0..100);
     ensure(
         matches!(mapped, Err(Error::TaskPanicked { .. })),
@@ -486,14 +505,20 @@ fn the_whole_api() -> Outcome {
 
     // terminate: a running task's result is Err(PoolTerminated) at once; its rank comes back
     // to the next pool once the task is over.
+    // The second task goes ahead to the rank while it runs the first: both fail.
     let pool = MpiPool::new(1).map_err(e)?;
     let slow = pool.apply_async(nap_then, (1500,)).map_err(e)?;
+    let ahead = pool.apply_async(nap_then, (1000,)).map_err(e)?;
     std::thread::sleep(Duration::from_millis(100));
     let asked = Instant::now();
     pool.terminate();
     ensure(
         matches!(slow.get_timeout(BOUND), Err(Error::PoolTerminated)),
         "a task of a terminated pool",
+    )?;
+    ensure(
+        matches!(ahead.get_timeout(BOUND), Err(Error::PoolTerminated)),
+        "a task sent ahead to the rank of a terminated pool",
     )?;
     ensure(
         asked.elapsed() < BOUND,

@@ -42,6 +42,7 @@ const LONG_YIELD: Duration = Duration::from_micros(500);
 /// after two spin-loop pauses: enough for a short task's reply from another MPI rank, which
 /// takes 1–3 µs. Six polls after pauses doubling each time saw the reply later: 3.3 µs a round
 /// trip instead of 2.7 µs (`mpirun -n 2`, shared memory).
+#[cfg(feature = "mpi")]
 const SPIN_POLLS: u32 = 40;
 
 /// One active wait: ask [`again`](Self::again) after each unsuccessful poll.
@@ -65,6 +66,7 @@ impl ActiveWait {
     /// Starts waiting now for at most `window` (a busy CPU cuts it short), spinning in place
     /// for the first few polls: for a peer that surely runs elsewhere, such as another MPI
     /// rank, whose reply often comes sooner than a system call returns.
+    #[cfg(feature = "mpi")]
     pub(crate) fn spinning_first(window: Duration) -> Self {
         Self::new(window, SPIN_POLLS)
     }
@@ -134,6 +136,12 @@ impl Bell {
         if *self.lock() > 0 {
             self.rung.notify_one();
         }
+    }
+
+    /// Whether a receiver polls or sleeps in [`next_message`] now.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.polling.load(Ordering::SeqCst) > 0 || *self.lock() > 0
     }
 
     fn lock(&self) -> MutexGuard<'_, usize> {

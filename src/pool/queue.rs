@@ -83,6 +83,20 @@ impl<J> JobQueue<J> {
         }
     }
 
+    /// The next job if one is queued now and no other worker waits for one (it should have
+    /// it), without waiting: `Some(None)` when the worker should exit, `None` when there is
+    /// nothing to take.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn try_next(&self) -> Option<Option<J>> {
+        if self.bell.has_waiters() {
+            return None;
+        }
+        match self.receiver.try_recv().ok()? {
+            Message::Run(job) => Some(Some(job)),
+            Message::Stop => Some(None),
+        }
+    }
+
     /// Refuses new jobs; the workers exit once the queue is empty.
     pub(crate) fn close(&self) {
         self.advance(CLOSED, || {});

@@ -1,11 +1,15 @@
 //! The MPI backend's rank-0 side: one driver thread per worker rank the pool holds.
 //!
 //! A driver takes a chunk from the pool's queue, sends it to its rank, and waits for the reply
-//! (see `wait`), then takes the next. Unlike a worker process, a rank cannot be killed alone
+//! (see `wait`). While the rank runs it, and no other driver waits for work, the driver sends
+//! the next queued chunk too ([`IN_FLIGHT`]), so that the rank starts it the moment it finishes: a driver waiting
+//! asleep sees a reply up to `wait::LONGEST_SLEEP` late, and a rank that waited for it lost
+//! that time on every chunk. Unlike a worker process, a rank cannot be killed alone
 //! — MPI ends the whole job when a rank dies — so `terminate` fails the running chunks at
 //! once and their drivers wait, in the background, for the ranks to finish them before giving
 //! the ranks back.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread;
@@ -25,6 +29,19 @@ const INIT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long dropping a pool waits for its drivers.
 const DROP_GRACE: Duration = Duration::from_secs(10);
+
+/// How many chunks a rank holds at once: the one it runs and the next. With one, primes in 60
+/// blocks ran 1.6× faster than the sequential loop on two ranks where the process pool ran
+/// 1.9× faster. A chunk goes ahead only while every other rank is busy too, and never more
+/// than one: else it could wait behind a long one while another rank is free.
+const IN_FLIGHT: usize = 2;
+
+/// The largest request sent ahead. MPI sends a message this small at once, buffered
+/// ("eagerly": OpenMPI's limit is 4 KiB over shared memory, 64 KiB over TCP); a larger one
+/// waits until the rank receives it. Sent ahead, it would wait for a rank busy with the chunk
+/// before, holding the MPI lock — while that rank, to send its reply, waits for rank 0: a
+/// deadlock. A larger chunk is taken ahead but sent once the reply is in.
+const EAGER_BYTES: usize = 2048;
 
 /// The running MPI backend.
 pub struct MpiEngine {
@@ -127,31 +144,36 @@ impl Drop for MpiEngine {
 
 /// One driver: sets its rank up, feeds it chunks, and gives it back when it owes nothing.
 fn drive(shared: &Shared, rank: i32, initializer: Option<u64>, ready: Sender<Result<()>>) {
-    let mut owes_reply = false;
+    let mut owed = 0;
     let initialized = match initializer {
         None => Ok(()),
-        Some(offset) => initialize(shared.root, rank, offset, &mut owes_reply),
+        Some(offset) => initialize(shared.root, rank, offset, &mut owed),
     };
     let ok = initialized.is_ok();
     let _ = ready.send(initialized);
     drop(ready);
     if ok {
-        owes_reply = serve(shared, rank);
+        owed = serve(shared, rank);
     }
-    if !owes_reply {
+    if owed == 0 {
         // Released before the pool hears of the exit: after `join`, the rank is free.
         shared.root.release(rank);
         shared.queue.worker_exited();
         return;
     }
-    // A task the rank still runs after `terminate` is no reason to block `join` or a dropped
+    // Chunks the rank still runs after `terminate` are no reason to block `join` or a dropped
     // pool: the pool stops waiting for this driver, which waits on for the rank.
     shared.queue.worker_exited();
-    let _ = shared.root.receive(rank, &mut Vec::new(), || false);
+    let mut reply = Vec::new();
+    for _ in 0..owed {
+        if shared.root.receive(rank, &mut reply, || false).is_err() {
+            break; // MPI is finalised: nothing more will come
+        }
+    }
     shared.root.release(rank);
 }
 
-fn initialize(root: &Root, rank: i32, offset: u64, owes_reply: &mut bool) -> Result<()> {
+fn initialize(root: &Root, rank: i32, offset: u64, owed: &mut usize) -> Result<()> {
     let failed = |Refused(reason)| Error::WorkerStart { reason };
     root.send(rank, tag::INIT, &offset.to_le_bytes())
         .map_err(failed)?;
@@ -164,7 +186,7 @@ fn initialize(root: &Root, rank: i32, offset: u64, owes_reply: &mut bool) -> Res
         }),
         Ok(Some(other)) => Err(unexpected(rank, other)),
         Ok(None) => {
-            *owes_reply = true;
+            *owed = 1;
             Err(Error::WorkerStart {
                 reason: format!(
                     "the initializer did not finish within {INIT_TIMEOUT:?} on rank {rank}"
@@ -175,24 +197,51 @@ fn initialize(root: &Root, rank: i32, offset: u64, owes_reply: &mut bool) -> Res
     }
 }
 
-/// Feeds chunks to `rank` until the queue says stop; returns whether the rank still owes the
-/// reply to a chunk the pool gave up on.
-fn serve(shared: &Shared, rank: i32) -> bool {
+/// Feeds chunks to `rank` until the queue says stop; returns how many replies the rank still
+/// owes for chunks the pool gave up on.
+fn serve(shared: &Shared, rank: i32) -> usize {
+    let mut sent: VecDeque<ProcessJob> = VecDeque::with_capacity(IN_FLIGHT);
+    // A chunk taken to go ahead but too large to send while the rank is busy: it goes next.
+    let mut next_up: Option<ProcessJob> = None;
     let mut request = Vec::new();
+    let mut ahead = Vec::new();
     let mut reply = Vec::new();
-    while let Some(mut job) = shared.queue.next() {
-        request.clear();
-        // The job runs user code (serde impls, drops) here; it catches its own panics and
-        // fails its own items when its arguments cannot be sent.
-        if !job.encode(&mut request) {
+    let mut stopping = false;
+    loop {
+        if sent.is_empty() {
+            let job = match next_up.take() {
+                Some(job) => {
+                    std::mem::swap(&mut request, &mut ahead);
+                    job
+                }
+                None if stopping => return 0,
+                None => match shared.queue.next() {
+                    Some(job) => match encode(job, &mut request) {
+                        Some(job) => job,
+                        None => continue,
+                    },
+                    None => return 0,
+                },
+            };
+            sent.extend(transmit(shared, rank, job, &request));
             continue;
         }
-        if let Err(Refused(reason)) = shared.root.send(rank, tag::TASK, &request) {
-            job.fail(&|| Error::Mpi {
-                reason: reason.clone(),
-            });
-            continue;
+        if !stopping && next_up.is_none() && sent.len() < IN_FLIGHT {
+            match shared.queue.try_next() {
+                Some(Some(job)) => {
+                    if let Some(job) = encode(job, &mut ahead) {
+                        if ahead.len() <= EAGER_BYTES {
+                            sent.extend(transmit(shared, rank, job, &ahead));
+                        } else {
+                            next_up = Some(job);
+                        }
+                    }
+                }
+                Some(None) => stopping = true,
+                None => {}
+            }
         }
+        let job = sent.pop_front().expect("the rank runs a chunk");
         match shared
             .root
             .receive(rank, &mut reply, || shared.queue.is_terminated())
@@ -213,21 +262,57 @@ fn serve(shared: &Shared, rank: i32) -> bool {
             }
             Ok(Some(other)) => job.fail(&|| unexpected(rank, other)),
             Ok(None) => {
-                job.fail(&|| Error::PoolTerminated);
-                return true;
+                sent.push_front(job);
+                return fail_all(sent, next_up, &|| Error::PoolTerminated);
             }
             Err(Refused(reason)) => {
-                job.fail(&|| Error::Mpi {
+                sent.push_front(job);
+                let reason = || Error::Mpi {
                     reason: reason.clone(),
-                });
-                return false;
+                };
+                fail_all(sent, next_up, &reason);
+                return 0; // MPI is finalised: no reply will come
             }
         }
         if shared.queue.is_terminated() {
-            return false;
+            return fail_all(sent, next_up, &|| Error::PoolTerminated);
         }
     }
-    false
+}
+
+/// Encodes `job`'s request into `request`; returns the job unless that failed (then the job
+/// failed its own items).
+fn encode(mut job: ProcessJob, request: &mut Vec<u8>) -> Option<ProcessJob> {
+    request.clear();
+    // The job runs user code (serde impls, drops) here; it catches its own panics.
+    job.encode(request).then_some(job)
+}
+
+/// Sends `job`'s encoded `request` to `rank`; returns the job if the rank now owes its reply.
+fn transmit(shared: &Shared, rank: i32, job: ProcessJob, request: &[u8]) -> Option<ProcessJob> {
+    match shared.root.send(rank, tag::TASK, request) {
+        Ok(()) => Some(job),
+        Err(Refused(reason)) => {
+            job.fail(&|| Error::Mpi {
+                reason: reason.clone(),
+            });
+            None
+        }
+    }
+}
+
+/// Fails every chunk sent and not answered, and the one that was to go next; returns how many
+/// replies the rank still owes.
+fn fail_all(
+    sent: VecDeque<ProcessJob>,
+    next_up: Option<ProcessJob>,
+    error: &dyn Fn() -> Error,
+) -> usize {
+    let owed = sent.len();
+    for job in sent.into_iter().chain(next_up) {
+        job.fail(error);
+    }
+    owed
 }
 
 fn unexpected(rank: i32, tag: mpi::Tag) -> Error {
