@@ -64,11 +64,18 @@ impl ActiveWait {
     }
 
     /// Starts waiting now for at most `window` (a busy CPU cuts it short), spinning in place
-    /// for the first few polls: for a peer that surely runs elsewhere, such as another MPI
-    /// rank, whose reply often comes sooner than a system call returns.
+    /// for the first few polls: for a peer that surely runs on another core, such as another
+    /// MPI rank when each has a core, whose reply often comes sooner than a system call returns.
     #[cfg(feature = "mpi")]
     pub(crate) fn spinning_first(window: Duration) -> Self {
         Self::new(window, SPIN_POLLS)
+    }
+
+    /// Starts waiting now for at most `window` (a busy CPU cuts it short), yielding from the
+    /// first poll, as [`start`](Self::start) does.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn for_at_most(window: Duration) -> Self {
+        Self::new(window, 0)
     }
 
     fn new(window: Duration, spins: u32) -> Self {

@@ -83,12 +83,12 @@ impl<J> JobQueue<J> {
         }
     }
 
-    /// The next job if one is queued now and no other worker waits for one (it should have
-    /// it), without waiting: `Some(None)` when the worker should exit, `None` when there is
-    /// nothing to take.
+    /// The next job if one is queued now, no other worker waits for one (it should have it),
+    /// and enough stay queued for every other worker to take one when it is free; without
+    /// waiting: `Some(None)` when the worker should exit, `None` when there is nothing to take.
     #[cfg(feature = "mpi")]
     pub(crate) fn try_next(&self) -> Option<Option<J>> {
-        if self.bell.has_waiters() {
+        if self.bell.has_waiters() || self.receiver.len() < self.workers {
             return None;
         }
         match self.receiver.try_recv().ok()? {

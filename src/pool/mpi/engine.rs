@@ -32,8 +32,9 @@ const DROP_GRACE: Duration = Duration::from_secs(10);
 
 /// How many chunks a rank holds at once: the one it runs and the next. With one, primes in 60
 /// blocks ran 1.6× faster than the sequential loop on two ranks where the process pool ran
-/// 1.9× faster. A chunk goes ahead only while every other rank is busy too, and never more
-/// than one: else it could wait behind a long one while another rank is free.
+/// 1.9× faster. A chunk goes ahead only while every other rank is busy too and has one left to
+/// take, and never more than one: else it could wait behind a long one while another rank is
+/// free.
 const IN_FLIGHT: usize = 2;
 
 /// The largest request sent ahead. MPI sends a message this small at once, buffered

@@ -6,7 +6,7 @@ use std::panic::catch_unwind;
 use mpi::datatype::Equivalence;
 use mpi::environment::Universe;
 use mpi::point_to_point::{Destination, Source};
-use mpi::topology::Communicator;
+use mpi::topology::{Communicator, Process};
 
 use super::wait::Backoff;
 use super::world::{check_size, tag};
@@ -42,15 +42,31 @@ pub(super) fn serve(universe: Universe, trusted: bool) -> ! {
             let size = reply.len() as u64;
             reply.clear();
             reply.extend_from_slice(&size.to_le_bytes());
-            root.send_with_tag(&reply[..], tag::REPLY_TOO_LARGE);
+            send(&root, &reply, tag::REPLY_TOO_LARGE);
         } else {
-            root.send_with_tag(&reply[..], answer);
+            send(&root, &reply, answer);
         }
     }
     drop(world);
     let _ = std::io::stdout().flush();
     drop(universe); // MPI_Finalize, together with rank 0
     std::process::exit(0);
+}
+
+/// Sends `bytes` to rank 0, waiting as for a request until MPI has taken them: a large reply
+/// waits for rank 0 to receive it, and OpenMPI's own wait would poll without yielding.
+fn send(root: &Process<'_>, bytes: &[u8], tag: mpi::Tag) {
+    mpi::request::scope(|scope| {
+        let mut request = root.immediate_send_with_tag(scope, bytes, tag);
+        let mut backoff = Backoff::new();
+        loop {
+            match request.test() {
+                Ok(_) => return,
+                Err(pending) => request = pending,
+            }
+            backoff.pause();
+        }
+    });
 }
 
 /// Runs a chunk encoded by `process::job` and encodes its outcomes as a worker process would.
