@@ -336,6 +336,11 @@ fn the_whole_api() -> Outcome {
         .unwrap();
     let all = pool::worker_ranks().map_err(e)?;
     ensure(all == size - 1, "worker_ranks() is the size minus rank 0")?;
+    // `init()` turned OpenMPI's idle yields off (the launcher does not set the variable).
+    ensure(
+        std::env::var("OMPI_MCA_mpi_yield_when_idle").as_deref() == Ok("0"),
+        "init() sets OMPI_MCA_mpi_yield_when_idle=0",
+    )?;
 
     // The initializer runs on every rank; a pool over all ranks sees it everywhere.
     let pool = MpiPool::builder()
