@@ -88,18 +88,10 @@ fn raw_round_trip(transport: &str) -> Result<(), Box<dyn std::error::Error>> {
     let mut buf = [0u8; 8];
     if world.rank() != 0 {
         let root = world.process_at_rank(0);
-        loop {
-            let (message, status) = loop {
-                if let Some(probed) = root.immediate_matched_probe() {
-                    break probed;
-                }
-            };
-            message.matched_receive_into(&mut buf[..]);
-            if status.tag() == STOP {
-                return Ok(());
-            }
+        while receive(&root, &mut buf) != STOP {
             root.send(&buf[..]);
         }
+        return Ok(());
     }
     let worker = world.process_at_rank(1);
     let mut out = io::stdout().lock();
@@ -110,18 +102,22 @@ fn raw_round_trip(transport: &str) -> Result<(), Box<dyn std::error::Error>> {
     let reports = Group::new()
         .bench(Bench::new("raw MPI send + polled receive"), || {
             worker.send(&buf[..]);
-            let (message, _) = loop {
-                if let Some(probed) = worker.immediate_matched_probe() {
-                    break probed;
-                }
-            };
-            message.matched_receive_into(&mut buf[..]);
-            buf[0]
+            receive(&worker, &mut buf)
         })
         .run()?;
     table(&mut out, &reports, "raw MPI send + polled receive")?;
     worker.send_with_tag(&buf[..], STOP);
     Ok(())
+}
+
+/// Polls until `from` sends a message, receives it into `buf`, and returns its tag.
+fn receive(from: &mpi::topology::Process<'_>, buf: &mut [u8; 8]) -> mpi::Tag {
+    loop {
+        if let Some((message, status)) = from.immediate_matched_probe() {
+            message.matched_receive_into(&mut buf[..]);
+            return status.tag();
+        }
+    }
 }
 
 fn measure(transport: &str) -> Result<(), Box<dyn std::error::Error>> {
