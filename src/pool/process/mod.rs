@@ -70,7 +70,10 @@ where
 /// without ever returning.
 ///
 /// Built with the `mpi` feature and started by `mpirun`, it also starts MPI: every rank but
-/// rank 0 becomes a worker of `MpiPool` here (chapter 6).
+/// rank 0 becomes a worker of `MpiPool` here (chapter 6). Before MPI starts, it sets
+/// `OMPI_MCA_mpi_yield_when_idle=0` in the environment, unless the variable is set already or
+/// the process runs more than one thread: OpenMPI's own idle yields make a busy machine much
+/// slower (chapter 6, *Waiting without burning a core*).
 ///
 /// Call it before anything else, argument parsing included: the pool starts its workers with
 /// arguments of its own (ignored by a program that calls `init` first). In a test binary
