@@ -38,7 +38,7 @@ const ACTIVE_WAIT: Duration = Duration::from_micros(50);
 /// CPU, they sent every wait to sleep and made a quiet round trip ten times slower.
 const LONG_YIELD: Duration = Duration::from_micros(500);
 
-/// How many polls [`ActiveWait::spinning_first`] spins through before its first yield, each
+/// How many polls [`ActiveWait::for_at_most`] spins through before its first yield, each
 /// after two spin-loop pauses: enough for a short task's reply from another MPI rank, which
 /// takes 1–3 µs. Six polls after pauses doubling each time saw the reply later: 3.3 µs a round
 /// trip instead of 2.7 µs (`mpirun -n 2`, shared memory).
@@ -66,18 +66,12 @@ impl ActiveWait {
     }
 
     /// Starts waiting now for at most `window` (a busy CPU cuts it short), spinning in place
-    /// for the first few polls: for a peer that surely runs on another core, such as another
-    /// MPI rank when each has a core, whose reply often comes sooner than a system call returns.
+    /// for the first polls if `spin_first`: for a peer that surely runs on another core, such
+    /// as another MPI rank when each has a core, whose reply often comes sooner than a system
+    /// call returns.
     #[cfg(feature = "mpi")]
-    pub(crate) fn spinning_first(window: Duration) -> Self {
-        Self::new(window, SPIN_POLLS)
-    }
-
-    /// Starts waiting now for at most `window` (a busy CPU cuts it short), yielding from the
-    /// first poll, as [`start`](Self::start) does.
-    #[cfg(feature = "mpi")]
-    pub(crate) fn for_at_most(window: Duration) -> Self {
-        Self::new(window, 0)
+    pub(crate) fn for_at_most(window: Duration, spin_first: bool) -> Self {
+        Self::new(window, if spin_first { SPIN_POLLS } else { 0 })
     }
 
     fn new(window: Duration, spins: u32) -> Self {

@@ -2,12 +2,12 @@
 //!
 //! A driver takes a chunk from the pool's queue, sends it to its rank, and waits for the reply
 //! (see `wait`). While the rank runs it, and no other driver waits for work, the driver sends
-//! the next queued chunk too ([`IN_FLIGHT`]), so that the rank starts it the moment it finishes: a driver waiting
-//! asleep sees a reply up to `wait::LONGEST_SLEEP` late, and a rank that waited for it lost
-//! that time on every chunk. Unlike a worker process, a rank cannot be killed alone
-//! — MPI ends the whole job when a rank dies — so `terminate` fails the running chunks at
-//! once and their drivers wait, in the background, for the ranks to finish them before giving
-//! the ranks back.
+//! the next queued chunk too ([`IN_FLIGHT`]), so that the rank starts it the moment it
+//! finishes: a driver waiting asleep sees a reply up to `wait::LONGEST_SLEEP` late, and a rank
+//! that waited for it lost that time on every chunk. Unlike a worker process, a rank cannot be
+//! killed alone — MPI ends the whole job when a rank dies — so `terminate` fails the running
+//! chunks at once and their drivers wait, in the background, for the ranks to finish them
+//! before giving the ranks back.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -50,11 +50,10 @@ impl Backoff {
     pub(crate) fn new() -> Self {
         Backoff {
             started: Instant::now(),
-            active: Some(if SPIN_FIRST.load(Ordering::Relaxed) {
-                ActiveWait::spinning_first(ACTIVE_WAIT)
-            } else {
-                ActiveWait::for_at_most(ACTIVE_WAIT)
-            }),
+            active: Some(ActiveWait::for_at_most(
+                ACTIVE_WAIT,
+                SPIN_FIRST.load(Ordering::Relaxed),
+            )),
         }
     }
 
