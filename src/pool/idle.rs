@@ -141,12 +141,6 @@ impl Bell {
         }
     }
 
-    /// Whether a receiver polls or sleeps in [`next_message`] now.
-    #[cfg(feature = "mpi")]
-    pub(crate) fn has_waiters(&self) -> bool {
-        self.polling.load(Ordering::SeqCst) > 0 || *self.lock() > 0
-    }
-
     fn lock(&self) -> MutexGuard<'_, usize> {
         // The count is only ever incremented and decremented: a poisoned lock holds a valid one.
         self.sleepers.lock().unwrap_or_else(PoisonError::into_inner)

@@ -83,18 +83,21 @@ impl<J> JobQueue<J> {
         }
     }
 
-    /// The next job if one is queued now, no other worker waits for one (it should have it),
-    /// and enough stay queued for every other worker to take one when it is free; without
-    /// waiting: `Some(None)` when the worker should exit, `None` when there is nothing to take.
+    /// The next job if one is queued now, without waiting: `Some(None)` when the worker
+    /// should exit, `None` when there is nothing to take. For MPI's progress engine, which
+    /// serves every rank from one thread and must never block on one pool's queue.
     #[cfg(feature = "mpi")]
     pub(crate) fn try_next(&self) -> Option<Option<J>> {
-        if self.bell.has_waiters() || self.receiver.len() < self.workers {
-            return None;
-        }
         match self.receiver.try_recv().ok()? {
             Message::Run(job) => Some(Some(job)),
             Message::Stop => Some(None),
         }
+    }
+
+    /// How many jobs (and poison pills) are queued.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn queued(&self) -> usize {
+        self.receiver.len()
     }
 
     /// Refuses new jobs; the workers exit once the queue is empty.

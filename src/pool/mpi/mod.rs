@@ -6,6 +6,8 @@
 //! [`init()`](super::init) until rank 0 exits.
 
 mod engine;
+mod progress;
+mod sends;
 mod wait;
 mod worker;
 mod world;
@@ -102,7 +104,9 @@ impl super::Pool<Mpi> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn all_ranks() -> Result<Self> {
-        Self::new(worker_ranks()?)
+        let root = world::rank0()?;
+        root.require_workers()?;
+        Self::new(root.worker_ranks())
     }
 }
 

@@ -59,13 +59,26 @@ impl Backoff {
 
     /// Pauses before the next probe.
     pub(crate) fn pause(&mut self) {
+        if !self.active() {
+            std::thread::sleep(self.sleep());
+        }
+    }
+
+    /// While the active part of the wait lasts: lets the CPU go briefly and returns `true`.
+    /// Then `false`: the caller should sleep for [`sleep`](Self::sleep) before probing again.
+    pub(crate) fn active(&mut self) -> bool {
         if let Some(active) = &mut self.active {
             if active.again() {
-                return;
+                return true;
             }
             self.active = None;
         }
-        std::thread::sleep(pause_after(self.started.elapsed()));
+        false
+    }
+
+    /// How long to sleep before the next probe, once the active part of the wait is over.
+    pub(crate) fn sleep(&self) -> Duration {
+        pause_after(self.started.elapsed())
     }
 }
 
