@@ -11,9 +11,9 @@ use crossbeam::channel;
 use super::progress::{Client, Command, Handle};
 use super::world;
 use crate::pool::backend::{Config, Engine};
-use crate::pool::process::entry::check_code_offsets;
-use crate::pool::process::job::ProcessJob;
 use crate::pool::queue::{JobQueue, all_ready};
+use crate::pool::remote::RemoteJob;
+use crate::pool::remote::entry::check_code_offsets;
 use crate::{Error, Result};
 
 /// How long dropping a pool waits for the progress engine to let its ranks go.
@@ -35,7 +35,7 @@ impl std::fmt::Debug for MpiEngine {
 }
 
 impl Engine for MpiEngine {
-    type Job = ProcessJob;
+    type Job = RemoteJob;
     /// The initializer's entry offset, or why its code cannot be named to a rank.
     type Init = Result<u64, String>;
 
@@ -83,7 +83,7 @@ impl Engine for MpiEngine {
         Ok(engine)
     }
 
-    fn submit(&self, job: ProcessJob, action: &'static str) -> Result<(), (ProcessJob, Error)> {
+    fn submit(&self, job: RemoteJob, action: &'static str) -> Result<(), (RemoteJob, Error)> {
         self.client.queue.submit(job, action)?;
         self.progress.wake();
         Ok(())

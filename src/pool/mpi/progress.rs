@@ -32,8 +32,8 @@ use mpi::topology::{Communicator, SimpleCommunicator};
 use super::sends::Sends;
 use super::wait::Backoff;
 use super::world::{Root, check_size, tag};
-use crate::pool::process::job::ProcessJob;
 use crate::pool::queue::JobQueue;
+use crate::pool::remote::RemoteJob;
 use crate::{Error, Result};
 
 /// How long a new pool waits for its initializer on each rank.
@@ -48,7 +48,7 @@ const IN_FLIGHT: usize = 2;
 
 /// One pool as the progress engine sees it.
 pub(super) struct Client {
-    pub(super) queue: JobQueue<ProcessJob>,
+    pub(super) queue: JobQueue<RemoteJob>,
     /// How many ranks the pool holds.
     pub(super) ranks: usize,
 }
@@ -138,7 +138,7 @@ enum Rank {
     /// once it took its poison pill (it leaves when it owes nothing).
     Serving {
         client: Arc<Client>,
-        sent: VecDeque<ProcessJob>,
+        sent: VecDeque<RemoteJob>,
         stopping: bool,
     },
     /// Out of its pool, which was terminated or dropped, but still owing `owed` replies.
@@ -485,7 +485,7 @@ fn take_reply(root: &Root, rank: i32, state: &mut Rank, tag: mpi::Tag, reply: &[
     }
 }
 
-fn deliver(rank: i32, job: ProcessJob, tag: mpi::Tag, reply: &[u8]) {
+fn deliver(rank: i32, job: RemoteJob, tag: mpi::Tag, reply: &[u8]) {
     // As in the process backend: a panic escaping the job's own guards drops its sink, which
     // fails what it did not deliver; the engine goes on.
     let _ = catch_unwind(AssertUnwindSafe(move || match tag {
@@ -518,7 +518,7 @@ fn leave_pool(root: &Root, rank: i32, state: &mut Rank, client: &Client, owed: u
 }
 
 /// Fails every chunk sent and not answered.
-fn fail_all(sent: VecDeque<ProcessJob>, error: &dyn Fn() -> Error) {
+fn fail_all(sent: VecDeque<RemoteJob>, error: &dyn Fn() -> Error) {
     for job in sent {
         let _ = catch_unwind(AssertUnwindSafe(|| job.fail(error)));
     }

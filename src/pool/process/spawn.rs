@@ -11,9 +11,9 @@ use std::time::Duration;
 use nix::libc;
 
 use super::patient::Patient;
-use super::wire::{self, ExecutableId, Hello, MAGIC, MAX_READY, PROTOCOL, Ready};
 use super::worker::{WORKER_ENV, exit_code};
-use crate::pool::WorkerExit;
+use crate::error::WorkerExit;
+use crate::pool::remote::wire::{self, ExecutableId, Hello, MAGIC, MAX_READY, PROTOCOL, Ready};
 use crate::{Error, Result};
 
 /// How long a new worker may take to reach `init()` and answer the handshake. Generous: a
