@@ -220,7 +220,7 @@ fn summary(figures: &Figures, load_before: &str, load_after: &str) -> io::Result
             ratio: figure(figures, "idle_cpu_percent").map(|p| p / 100.0),
             at_most: true,
             bound: 0.02,
-            detail: format!("{} % of a core", show("idle_cpu_percent", "", 1.0)),
+            detail: format!("{} of a core", show("idle_cpu_percent", "%", 1.0)),
         },
         Goal {
             name: "dispatch: one-item chunks/s, 16 worker ranks vs 2",

@@ -242,7 +242,8 @@ pub(crate) fn rank0() -> Result<&'static Root> {
         None => Err(mpi_error(
             "this program was not started by mpirun, so it has no worker ranks: run it as \
              `mpirun -n 3 <program>` (rank 0 runs `main`, ranks 1 and 2 are the pool's workers; \
-             Debian: `apt-get install openmpi-bin`)",
+             with fewer than 3 cores add `--oversubscribe`; Debian: `apt-get install \
+             openmpi-bin`)",
         )),
     }
 }
