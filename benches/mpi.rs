@@ -210,9 +210,16 @@ fn figure(figures: &Figures, name: &str) -> Result<f64, String> {
 }
 
 fn summary(figures: &Figures, load_before: &str, load_after: &str) -> io::Result<()> {
-    let ratio = |a: &str, b: &str| Ok::<f64, String>(figure(figures, a)? / figure(figures, b)?);
     let show = |name: &str, unit: &str, scale: f64| {
         figure(figures, name).map_or_else(|e| e, |v| format!("{:.3} {unit}", v / scale))
+    };
+    // A goal on the ratio of two figures, `a` / `b`, shown in `unit` (their value / `scale`).
+    let compared = |name, (a, b): (&str, &str), (at_most, bound), (unit, scale)| Goal {
+        name,
+        ratio: figure(figures, a).and_then(|x| Ok(x / figure(figures, b)?)),
+        at_most,
+        bound,
+        detail: format!("{} vs {}", show(a, unit, scale), show(b, unit, scale)),
     };
     let goals = [
         Goal {
@@ -222,17 +229,12 @@ fn summary(figures: &Figures, load_before: &str, load_after: &str) -> io::Result
             bound: 0.02,
             detail: format!("{} of a core", show("idle_cpu_percent", "%", 1.0)),
         },
-        Goal {
-            name: "dispatch: one-item chunks/s, 16 worker ranks vs 2",
-            ratio: ratio("dispatch_16", "dispatch_2"),
-            at_most: false,
-            bound: 1.0,
-            detail: format!(
-                "{} vs {}",
-                show("dispatch_16", "k/s", 1e3),
-                show("dispatch_2", "k/s", 1e3)
-            ),
-        },
+        compared(
+            "dispatch: one-item chunks/s, 16 worker ranks vs 2",
+            ("dispatch_16", "dispatch_2"),
+            (false, 1.0),
+            ("k/s", 1e3),
+        ),
         Goal {
             name: "correct: lab map and imap_unordered, 32 worker ranks",
             ratio: figure(figures, "correct_32"),
@@ -240,50 +242,30 @@ fn summary(figures: &Figures, load_before: &str, load_after: &str) -> io::Result
             bound: 1.0,
             detail: "1 when both equal the sequential answer, else 0".into(),
         },
-        Goal {
-            name: "round trip -n 2, shared memory: MpiPool / raw MPI",
-            ratio: ratio("pool_rtt_ns", "raw_rtt_ns"),
-            at_most: true,
-            bound: 3.0,
-            detail: format!(
-                "{} vs {}",
-                show("pool_rtt_ns", "µs", 1e3),
-                show("raw_rtt_ns", "µs", 1e3)
-            ),
-        },
-        Goal {
-            name: "round trip -n 2, TCP: MpiPool / raw MPI (no goal; for the record)",
-            ratio: ratio("tcp_pool_rtt_ns", "tcp_raw_rtt_ns"),
-            at_most: true,
-            bound: f64::INFINITY,
-            detail: format!(
-                "{} vs {}",
-                show("tcp_pool_rtt_ns", "µs", 1e3),
-                show("tcp_raw_rtt_ns", "µs", 1e3)
-            ),
-        },
-        Goal {
-            name: "lab map, 200,000 rows, -n 3: mpi4py / MpiPool",
-            ratio: ratio("mpi4py_lab_map_ns", "lab_map_ns"),
-            at_most: false,
-            bound: 5.0,
-            detail: format!(
-                "{} vs {}",
-                show("mpi4py_lab_map_ns", "ms", 1e6),
-                show("lab_map_ns", "ms", 1e6)
-            ),
-        },
-        Goal {
-            name: "2,000 x submit + result, -n 3: mpi4py / MpiPool",
-            ratio: ratio("mpi4py_submit_result_ns", "submit_result_ns"),
-            at_most: false,
-            bound: 5.0,
-            detail: format!(
-                "{} vs {} each",
-                show("mpi4py_submit_result_ns", "µs", 1e3),
-                show("submit_result_ns", "µs", 1e3)
-            ),
-        },
+        compared(
+            "round trip -n 2, shared memory: MpiPool / raw MPI",
+            ("pool_rtt_ns", "raw_rtt_ns"),
+            (true, 3.0),
+            ("µs", 1e3),
+        ),
+        compared(
+            "round trip -n 2, TCP: MpiPool / raw MPI (no goal; for the record)",
+            ("tcp_pool_rtt_ns", "tcp_raw_rtt_ns"),
+            (true, f64::INFINITY),
+            ("µs", 1e3),
+        ),
+        compared(
+            "lab map, 200,000 rows, -n 3: mpi4py / MpiPool",
+            ("mpi4py_lab_map_ns", "lab_map_ns"),
+            (false, 5.0),
+            ("ms", 1e6),
+        ),
+        compared(
+            "2,000 x submit + result, -n 3: mpi4py / MpiPool",
+            ("mpi4py_submit_result_ns", "submit_result_ns"),
+            (false, 5.0),
+            ("µs", 1e3),
+        ),
     ];
     let mut out = io::stdout().lock();
     writeln!(

@@ -9,10 +9,10 @@ howmany_within_range over 200,000 rows of 5 (chunksize 25,000 — what `Pool.map
 `MpiPool::map` choose for two workers), and 2,000 one-at-a-time `submit(plus_one, n).result()`.
 """
 import random
-import statistics
-import time
 
 from mpi4py.futures import MPIPoolExecutor
+
+from pool_python import median_of  # rank 0 only; benches/ is this script's directory
 
 
 def plus_one(n):
@@ -25,15 +25,6 @@ def howmany_within_range(row, minimum=4, maximum=8):
         if minimum <= n <= maximum:
             count = count + 1
     return count
-
-
-def median_of(f, runs=5):
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main():

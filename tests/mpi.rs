@@ -814,6 +814,18 @@ fn kill_rank() -> Outcome {
     Err(format!("rank 0 outlived its dead worker rank: {outcome:?}"))
 }
 
+/// Who started the ranks that ran 64 one-item tasks: [`parent_of_rank`] of each.
+fn parents_of_ranks(pool: &MpiPool) -> Result<Vec<(u32, String)>, String> {
+    pool.map_async_with(
+        |_: u32| parent_of_rank(),
+        0..64,
+        MapOptions::new().chunksize(1),
+    )
+    .map_err(e)?
+    .get_timeout(BOUND)
+    .map_err(e)
+}
+
 /// Rank 0 of four, over two simulated hosts: a map gives the sequential answer, and a second
 /// daemon started some of the ranks.
 fn across_two_hosts() -> Outcome {
@@ -823,17 +835,7 @@ fn across_two_hosts() -> Outcome {
         pool.map(square, 0..2000).map_err(e)? == expected,
         "map across two hosts",
     )?;
-    let parents: BTreeSet<(u32, String)> = pool
-        .map_async_with(
-            |_: u32| parent_of_rank(),
-            0..64,
-            MapOptions::new().chunksize(1),
-        )
-        .map_err(e)?
-        .get_timeout(BOUND)
-        .map_err(e)?
-        .into_iter()
-        .collect();
+    let parents: BTreeSet<(u32, String)> = parents_of_ranks(&pool)?.into_iter().collect();
     println!("rank 0: the worker ranks' parents: {parents:?}");
     ensure(
         parents.iter().any(|(_, name)| is_daemon(name)),
@@ -845,15 +847,7 @@ fn across_two_hosts() -> Outcome {
 /// run tasks. mpirun must end the whole job; rank 0 outliving its bound is a failure.
 fn kill_daemon() -> Outcome {
     let pool = MpiPool::all_ranks().map_err(e)?;
-    let daemon = pool
-        .map_async_with(
-            |_: u32| parent_of_rank(),
-            0..64,
-            MapOptions::new().chunksize(1),
-        )
-        .map_err(e)?
-        .get_timeout(BOUND)
-        .map_err(e)?
+    let daemon = parents_of_ranks(&pool)?
         .into_iter()
         .find(|(_, name)| is_daemon(name))
         .ok_or("no rank was started by a second daemon")?;
