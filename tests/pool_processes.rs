@@ -128,6 +128,14 @@ fn main() -> ExitCode {
             values_over_the_frame_limit_are_refused_by_size,
         ),
         (
+            "a_result_just_under_the_limit_states_the_size_it_was_compared_by",
+            a_result_just_under_the_limit_states_the_size_it_was_compared_by,
+        ),
+        (
+            "arguments_over_the_limit_name_their_chunk_and_chunksize",
+            arguments_over_the_limit_name_their_chunk_and_chunksize,
+        ),
+        (
             "a_worker_killed_during_its_handshake_is_not_blamed_on_init",
             a_worker_killed_during_its_handshake_is_not_blamed_on_init,
         ),
@@ -1004,6 +1012,61 @@ fn values_over_the_frame_limit_are_refused_by_size() -> Outcome {
         .map_err(|e| e.to_string())?;
     ensure(small.0.len() == 3, || "a small result".into())?;
     ensure(pids_of(&pool)? == pids, || "the worker was replaced".into())
+}
+
+/// Issue 18, item 5: a result of 2^30 - 74 bytes is under the limit by itself; the reply's
+/// overhead takes it over. The message must state the size that was compared with the limit
+/// (over it) and the overhead. Memory: the worker copies the 1 GiB result into its reply.
+fn a_result_just_under_the_limit_states_the_size_it_was_compared_by() -> Outcome {
+    let pool = ProcessPool::new(1).map_err(|e| e.to_string())?;
+    let err = pool.apply(bytes_of_length, ((1 << 30) - 74,)).unwrap_err();
+    // The reply: its tag (1), the outcome's tag (1) and length (4), 64 bytes kept for the
+    // outcome itself; the result: 5 bytes of length and 2^30 - 74 of bytes.
+    ensure(
+        matches!(&err, Error::TooLarge { what: "result", size, limit, overhead, items, chunksize, .. }
+            if *size == (1 << 30) + 1 && *limit == 1 << 30 && *overhead == 70
+                && *items == (0..1) && *chunksize == 1),
+        || format!("{err:?}"),
+    )?;
+    let message = err.to_string();
+    ensure(
+        message.contains("at least 1073741825 bytes")
+            && message.contains("1073741755 of result encoded, 70 of overhead")
+            && message.contains("over the limit of 1073741824")
+            && message.contains("cannot cross"),
+        || message.clone(),
+    )
+}
+
+/// Issue 18, item 5: two 600 MiB arguments in one chunk pass the limit together. The message
+/// names the chunk and its chunksize and suggests a smaller one — which then works.
+/// Memory: about 1.2 GB in the parent's frame and 1.2 GB in the worker, one test at a time.
+fn arguments_over_the_limit_name_their_chunk_and_chunksize() -> Outcome {
+    const SIX_HUNDRED_MIB: usize = 600 << 20;
+    let two = || (0..2).map(|_| Bytes(vec![0; SIX_HUNDRED_MIB]));
+    let pool = ProcessPool::new(1).map_err(|e| e.to_string())?;
+    let err = pool
+        .map_async_with(length_of, two(), MapOptions::new().chunksize(2))
+        .map_err(|e| e.to_string())?
+        .get_timeout(BOUND)
+        .unwrap_err();
+    ensure(
+        matches!(&err, Error::TooLarge { what: "arguments", size, limit, overhead, items, chunksize, .. }
+            if *size > *limit && *overhead == 13 + 2 * 4 && *items == (0..2) && *chunksize == 2),
+        || format!("{err:?}"),
+    )?;
+    let message = err.to_string();
+    ensure(
+        message.contains("items 0..2 (one chunk, chunksize 2)")
+            && message.contains("a smaller chunksize than 2"),
+        || message.clone(),
+    )?;
+    let lengths = pool
+        .map_async_with(length_of, two(), MapOptions::new().chunksize(1))
+        .map_err(|e| e.to_string())?
+        .get_timeout(BOUND)
+        .map_err(|e| format!("with chunksize 1: {e}"))?;
+    ensure(lengths == [SIX_HUNDRED_MIB; 2], || format!("{lengths:?}"))
 }
 
 /// Issue 10, case 7: a worker killed while starting is not a program without `init()`.

@@ -174,7 +174,8 @@ impl<B: Backend> Pool<B> {
         B: Runs<F, Args>,
     {
         self.refuse_inside("apply")?;
-        self.submit_apply(f, args, Callbacks::new(), "apply")?.get()
+        self.submit_apply(f, args, Callbacks::new(), "apply")?
+            .get_for("apply")
     }
 
     /// Queues `f(args…)` and returns at once with a handle to its result (Python's
@@ -345,7 +346,7 @@ impl<B: Backend> Pool<B> {
     /// ```
     pub fn join(&self) -> Result<()> {
         self.refuse_inside("join")?;
-        self.join_until(None).map(drop)
+        self.join_until(None, "join").map(drop)
     }
 
     /// Like [`join`](Self::join), waiting at most `timeout`.
@@ -367,7 +368,7 @@ impl<B: Backend> Pool<B> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> Result<()> {
-        self.join_until(Instant::now().checked_add(timeout))
+        self.join_until(Instant::now().checked_add(timeout), "join_timeout")
             .and_then(|joined| {
                 if joined {
                     Ok(())
@@ -377,17 +378,20 @@ impl<B: Backend> Pool<B> {
             })
     }
 
-    fn join_until(&self, deadline: Option<Instant>) -> Result<bool> {
+    fn join_until(&self, deadline: Option<Instant>, action: &'static str) -> Result<bool> {
         if !self.engine.is_closed() {
             return Err(Error::PoolNotClosed);
         }
+        let _waiting = reentry::wait_for_exit(self.id, action)?;
         Ok(self.engine.join(deadline))
     }
 
     /// `Err(PoolReentered)` inside this pool's own task or callback, where waiting on the
-    /// pool could wait for itself.
+    /// pool could wait for itself; `Err(WaitCycle)` where the pool's every worker is blocked
+    /// on a wait that depends on this one.
     pub(crate) fn refuse_inside(&self, action: &'static str) -> Result<()> {
-        reentry::refuse_inside(self.id, action)
+        reentry::refuse_inside(self.id, action)?;
+        reentry::refuse_cycle(self.id, action)
     }
 
     pub(crate) fn id(&self) -> PoolId {

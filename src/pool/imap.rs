@@ -155,15 +155,20 @@ where
                 return;
             }
             let index = self.submitted;
+            let first = self.read - chunk.len();
             let sender = self.sender.clone();
             let sink = Sink::items(chunk.len(), move |outcomes| {
                 // The receiver lives in this iterator; if it is gone, nobody wants the results.
                 let _ = sender.send((index, outcomes));
             });
-            match self
-                .pool
-                .submit(B::job(&self.f, Chunk::whole(chunk), sink), "imap")
-            {
+            match self.pool.submit(
+                B::job(
+                    &self.f,
+                    Chunk::whole(chunk).placed_at(first, self.chunksize),
+                    sink,
+                ),
+                "imap",
+            ) {
                 Ok(()) => {
                     self.submitted += 1;
                     self.in_flight += 1;

@@ -47,7 +47,7 @@ impl<B: Backend> Pool<B> {
     {
         self.refuse_inside("map")?;
         self.submit_map(f, items.into_iter(), |a| (a,), MapOptions::new(), "map")?
-            .get()
+            .get_for("map")
     }
 
     /// Like [`map`](Self::map), but returns at once with a handle that reports progress
@@ -155,7 +155,7 @@ impl<B: Backend> Pool<B> {
             MapOptions::new(),
             "starmap",
         )?
-        .get()
+        .get_for("starmap")
     }
 
     /// Like [`map_async`](Self::map_async) for functions of several arguments (Python's

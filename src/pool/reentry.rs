@@ -1,16 +1,34 @@
-//! Knowing when code runs inside a pool, so that the pool can refuse a wait that would hang.
+//! Knowing when a wait on a pool could never end, so that the pool can refuse it at once.
 //!
-//! A task that calls `apply` on its own pool blocks a worker on a job that needs a worker:
-//! with one worker, or with every worker doing the same, nothing ever runs again. So each
-//! thread that runs a pool's code — a thread backend's worker, and any thread while it runs a
-//! pool's callback (for a process pool: its driver threads) — carries a mark naming the
-//! pool, and the pool's blocking calls check for it first. (rayon keeps the same knowledge,
-//! to run such work inline instead; here a pool's workers are its only executors, so the
-//! honest answer is an error.)
+//! Two rules, both over what the crate can see — its own pools, the threads that serve them,
+//! and the waits made through its API:
+//!
+//! 1. **Re-entry.** A task that calls `apply` on its own pool blocks a worker on a job that
+//!    needs a worker: with one worker, or with every worker doing the same, nothing ever runs
+//!    again. So each thread that runs a pool's code — a thread backend's worker, a process
+//!    pool's driver thread, and any thread while it runs a pool's callback — carries a mark
+//!    naming the pool, and the pool's unbounded waits check for it first ([`refuse_inside`]).
+//!    (rayon keeps the same knowledge, to run such work inline instead; here a pool's workers
+//!    are its only executors, so the honest answer is an error.)
+//! 2. **Cycles.** A wait that crosses pools — pool A's task waits on pool B, whose task waits
+//!    on A — or a bounded wait inside the pool's own task is not caught by the mark. For these
+//!    the crate keeps a *wait-for graph*: every thread serving a pool is registered as its
+//!    worker ([`work_for`]), and every thread about to block on a pool registers what it waits
+//!    for ([`wait_on`]). A pool is *stuck* when every one of its workers is blocked on a stuck
+//!    pool (the greatest such set: a cycle of waits, or waits into one). A wait on a stuck pool
+//!    can never end — only that pool's workers run its jobs — and fails at once with
+//!    [`Error::WaitCycle`] naming the waits. The wait that closes a cycle is the one refused;
+//!    its task then ends, its worker is free, and the others' waits go on.
+//!
+//! What the graph cannot see, it treats as progress: a worker blocked on anything but the
+//! crate's own waits — a channel, a lock, `std::thread::scope` joining a thread, a child
+//! process — counts as able to finish. So a refusal is always right, and a deadlock through
+//! such a wait is not found (and hangs, as it would in Python).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::{Error, Result};
 
@@ -26,9 +44,22 @@ impl PoolId {
     }
 }
 
+impl std::fmt::Display for PoolId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pool #{}", self.0)
+    }
+}
+
 thread_local! {
     /// The pools whose code this thread is running, innermost last.
     static INSIDE: RefCell<Vec<PoolId>> = const { RefCell::new(Vec::new()) };
+    /// The pool this thread serves as a worker (or driver), if any.
+    static WORKER_OF: Cell<Option<PoolId>> = const { Cell::new(None) };
+    /// This thread's key in the graph.
+    static KEY: u64 = {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    };
 }
 
 /// Marks this thread as running `pool`'s code until the guard is dropped.
@@ -65,6 +96,229 @@ pub(crate) fn refuse_inside(pool: PoolId, action: &'static str) -> Result<()> {
     } else {
         Ok(())
     }
+}
+
+/// Makes this thread a worker of `pool` until the guard is dropped: everything it runs is the
+/// pool's code (the mark of [`enter`]), and the graph counts it among the pool's workers.
+pub(crate) fn work_for(pool: PoolId) -> Working {
+    let inside = enter(pool);
+    WORKER_OF.with(|worker_of| worker_of.set(Some(pool)));
+    let name = std::thread::current()
+        .name()
+        .unwrap_or("unnamed")
+        .to_owned();
+    graph().push(Node {
+        thread: key(),
+        name,
+        worker_of: Some(pool),
+        waiting: None,
+    });
+    Working {
+        _inside: inside,
+        pool,
+    }
+}
+
+/// While it lives, this thread is a worker of its pool.
+pub(crate) struct Working {
+    _inside: Inside,
+    pool: PoolId,
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        WORKER_OF.with(|worker_of| worker_of.set(None));
+        let me = key();
+        graph().retain(|node| !(node.thread == me && node.worker_of == Some(self.pool)));
+    }
+}
+
+/// Whether this thread serves `pool` (a worker thread, or a process pool's driver).
+pub(crate) fn is_worker_of(pool: PoolId) -> bool {
+    WORKER_OF.with(|worker_of| worker_of.get() == Some(pool))
+}
+
+/// Registers that this thread is about to block on `pool` — on a result of it, whose `done`
+/// flag says when it is in, or (`None`) on the pool as a whole — for as long as the guard
+/// lives; refuses with [`Error::WaitCycle`] when the pool is stuck, so the wait could never
+/// end.
+pub(crate) fn wait_on(
+    pool: PoolId,
+    done: Option<Arc<AtomicBool>>,
+    action: &'static str,
+) -> Result<Waiting> {
+    let me = key();
+    let mut nodes = graph();
+    let at = match nodes.iter().position(|node| node.thread == me) {
+        Some(at) => at,
+        None => {
+            nodes.push(Node {
+                thread: me,
+                name: std::thread::current()
+                    .name()
+                    .unwrap_or("unnamed")
+                    .to_owned(),
+                worker_of: None,
+                waiting: None,
+            });
+            nodes.len() - 1
+        }
+    };
+    let outer = nodes[at].waiting.replace(Wait { pool, done });
+    let stuck = stuck_pools(&nodes);
+    if stuck.contains(&pool) {
+        let cycle = describe(&nodes, &stuck, pool);
+        release(&mut nodes, me, outer);
+        return Err(Error::WaitCycle { action, cycle });
+    }
+    Ok(Waiting {
+        outer: Some(outer),
+        not_send: PhantomData,
+    })
+}
+
+/// Registers that this thread is about to wait for `pool`'s workers to exit (`join`), as
+/// [`wait_on`]; refuses at once on one of the pool's own workers, which cannot exit while it
+/// waits.
+pub(crate) fn wait_for_exit(pool: PoolId, action: &'static str) -> Result<Waiting> {
+    if is_worker_of(pool) {
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_owned();
+        return Err(Error::WaitCycle {
+            action,
+            cycle: format!(
+                "worker {name:?} of {pool} waits for {pool}'s workers to exit, itself among them"
+            ),
+        });
+    }
+    wait_on(pool, None, action)
+}
+
+/// `Err(WaitCycle)` if a wait on `pool` from this thread could never end; registers nothing.
+pub(crate) fn refuse_cycle(pool: PoolId, action: &'static str) -> Result<()> {
+    wait_on(pool, None, action).map(drop)
+}
+
+/// While it lives, this thread is registered as blocked on a pool.
+pub(crate) struct Waiting {
+    /// What this thread waited on before (a wait inside a callback inside a wait): restored.
+    outer: Option<Option<Wait>>,
+    not_send: PhantomData<*const ()>,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Some(outer) = self.outer.take() {
+            release(&mut graph(), key(), outer);
+        }
+    }
+}
+
+/// One thread the graph knows: a pool's worker, a waiter, or both.
+struct Node {
+    thread: u64,
+    /// The thread's name, for messages.
+    name: String,
+    worker_of: Option<PoolId>,
+    waiting: Option<Wait>,
+}
+
+/// What a blocked thread waits for.
+struct Wait {
+    pool: PoolId,
+    /// Set once the awaited result is in: then the waiter is about to wake, not blocked.
+    done: Option<Arc<AtomicBool>>,
+}
+
+impl Node {
+    /// The pool this thread is blocked on, unless the result it waits for is already in.
+    fn blocked_on(&self) -> Option<PoolId> {
+        let wait = self.waiting.as_ref()?;
+        let arrived = wait
+            .done
+            .as_ref()
+            .is_some_and(|done| done.load(Ordering::Acquire));
+        (!arrived).then_some(wait.pool)
+    }
+}
+
+/// The pools whose every worker is blocked on one of them: the largest such set.
+fn stuck_pools(nodes: &[Node]) -> Vec<PoolId> {
+    let mut stuck: Vec<PoolId> = Vec::new();
+    for pool in nodes.iter().filter_map(|node| node.worker_of) {
+        if !stuck.contains(&pool) {
+            stuck.push(pool);
+        }
+    }
+    loop {
+        let still: Vec<PoolId> = stuck
+            .iter()
+            .copied()
+            .filter(|&pool| {
+                workers(nodes, pool).all(|worker| {
+                    worker
+                        .blocked_on()
+                        .is_some_and(|target| stuck.contains(&target))
+                })
+            })
+            .collect();
+        if still.len() == stuck.len() {
+            return stuck;
+        }
+        stuck = still;
+    }
+}
+
+fn workers(nodes: &[Node], pool: PoolId) -> impl Iterator<Item = &Node> {
+    nodes
+        .iter()
+        .filter(move |node| node.worker_of == Some(pool))
+}
+
+/// The waits that make `pool` stuck, in words: each stuck pool reached from it, and what its
+/// workers wait on.
+fn describe(nodes: &[Node], stuck: &[PoolId], pool: PoolId) -> String {
+    let mut seen = vec![pool];
+    let mut parts = Vec::new();
+    let mut at = 0;
+    while let Some(&current) = seen.get(at) {
+        at += 1;
+        let waits: Vec<String> = workers(nodes, current)
+            .map(|worker| {
+                let target = worker
+                    .blocked_on()
+                    .expect("a stuck pool's workers are blocked");
+                if stuck.contains(&target) && !seen.contains(&target) {
+                    seen.push(target);
+                }
+                format!("worker {:?} waits on {target}", worker.name)
+            })
+            .collect();
+        parts.push(format!("{current}: {}", waits.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// Puts back what thread `me` waited on before, and forgets a plain waiter that waits no more.
+fn release(nodes: &mut Vec<Node>, me: u64, outer: Option<Wait>) {
+    if let Some(at) = nodes.iter().position(|node| node.thread == me) {
+        nodes[at].waiting = outer;
+        if nodes[at].worker_of.is_none() && nodes[at].waiting.is_none() {
+            nodes.swap_remove(at);
+        }
+    }
+}
+
+fn key() -> u64 {
+    KEY.with(|key| *key)
+}
+
+fn graph() -> MutexGuard<'static, Vec<Node>> {
+    static GRAPH: Mutex<Vec<Node>> = Mutex::new(Vec::new());
+    // The graph is changed by plain pushes and field writes, never left half-done.
+    GRAPH.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

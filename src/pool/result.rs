@@ -115,8 +115,7 @@ impl<T> AsyncResult<T> {
     /// ```
     pub fn wait(&self) -> Result<()> {
         reentry::refuse_inside(self.slot.pool(), "wait")?;
-        self.slot.wait(None);
-        Ok(())
+        self.slot.wait(None, "wait").map(drop)
     }
 
     /// Blocks until the result is in or `timeout` has passed; returns whether it is in
@@ -135,7 +134,9 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.slot.wait(Instant::now().checked_add(timeout))
+        self.slot
+            .wait(Instant::now().checked_add(timeout), "wait_timeout")
+            .unwrap_or(false)
     }
 
     /// Blocks until the result is in and returns it (Python's `get()`).
@@ -188,8 +189,13 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn get(self) -> Result<T> {
-        reentry::refuse_inside(self.slot.pool(), "get")?;
-        self.slot.wait(None);
+        self.get_for("get")
+    }
+
+    /// [`get`](Self::get) on behalf of `action` (`apply`, `map`…), which errors name.
+    pub(crate) fn get_for(self, action: &'static str) -> Result<T> {
+        reentry::refuse_inside(self.slot.pool(), action)?;
+        self.slot.wait(None, action)?;
         self.slot.take()
     }
 
@@ -216,7 +222,10 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn get_timeout(self, timeout: Duration) -> Result<T> {
-        if self.wait_timeout(timeout) {
+        if self
+            .slot
+            .wait(Instant::now().checked_add(timeout), "get_timeout")?
+        {
             self.slot.take()
         } else {
             Err(Error::Timeout { waited: timeout })
@@ -459,6 +468,11 @@ impl<T> MapResult<T> {
     /// ```
     pub fn get(self) -> Result<Vec<T>> {
         self.result.get()
+    }
+
+    /// [`get`](Self::get) on behalf of `action` (`map`, `starmap`), which errors name.
+    pub(crate) fn get_for(self, action: &'static str) -> Result<Vec<T>> {
+        self.result.get_for(action)
     }
 
     /// Like [`get`](Self::get), but gives up after `timeout`.

@@ -148,7 +148,7 @@ fn spawn_worker(shared: &Arc<Shared>, ready: Option<Sender<Result<()>>>) -> Resu
 
 fn worker(shared: Arc<Shared>, ready: Option<Sender<Result<()>>>) {
     // Everything this thread runs — initializer, tasks, callbacks — is this pool's code.
-    let _inside = reentry::enter(shared.pool);
+    let _working = reentry::work_for(shared.pool);
     let initialized = match &shared.initializer {
         None => Ok(()),
         Some(init) => catch_unwind(AssertUnwindSafe(|| init())).map_err(|payload| {

@@ -23,6 +23,7 @@ use super::worker::started_as_worker_without_init;
 use crate::pool::WorkerExit;
 use crate::pool::backend::{Config, Engine};
 use crate::pool::queue::{JobQueue, all_ready};
+use crate::pool::reentry::{self, PoolId};
 use crate::{Error, Result};
 
 /// How long dropping a pool waits for its drivers after killing their workers.
@@ -48,6 +49,8 @@ struct Shared {
     /// The pid of each driver's current worker, for `terminate` to kill. A driver clears its
     /// entry before it reaps the worker, so a pid here never names a reused process id.
     pids: Mutex<Vec<Option<u32>>>,
+    /// The pool the drivers serve: they are its workers (see `reentry`).
+    pool: PoolId,
 }
 
 impl Engine for ProcessEngine {
@@ -75,6 +78,7 @@ impl Engine for ProcessEngine {
                 launch: Launch::for_this_program(initializer)?,
                 max_tasks_per_child: config.max_tasks_per_child,
                 pids: Mutex::new(vec![None; config.workers]),
+                pool: config.pool,
             }),
         };
         let (ready_tx, ready_rx) = channel::bounded(config.workers);
@@ -126,7 +130,13 @@ impl Drop for ProcessEngine {
         // Dropping a pool terminates it: workers are killed, and reaped by their drivers, so
         // no process — not even a zombie — outlives the pool.
         self.terminate();
-        self.join(Instant::now().checked_add(DROP_GRACE));
+        // Dropped by one of its own drivers (the last handle went away in a callback): that
+        // driver cannot exit while it runs this; it retires its worker once the callback
+        // returns. Wait for the others only.
+        let this_driver = usize::from(reentry::is_worker_of(self.shared.pool));
+        self.shared
+            .queue
+            .join_leaving(Instant::now().checked_add(DROP_GRACE), this_driver);
     }
 }
 
@@ -159,6 +169,9 @@ impl Shared {
 
 /// One driver: starts its worker, then feeds it chunks until told to stop.
 fn drive(shared: &Shared, slot: usize, ready: Sender<Result<()>>) {
+    // Everything this thread runs — callbacks, and the drops of arguments and unclaimed
+    // results — is the pool's code: a wait on the pool from here is refused, not a hang.
+    let _working = reentry::work_for(shared.pool);
     let mut worker = match start_worker(shared, slot) {
         Ok(worker) => Some(worker),
         Err(error) => {

@@ -47,6 +47,7 @@ where
     fn job(_f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> ProcessJob {
         Box::new(TypedChunk {
             entry: entry::chunk_entry::<F, Args>(),
+            place: chunk.place().clone(),
             items: Some(chunk),
             sink: Some(sink),
         })
