@@ -136,6 +136,14 @@ fn main() -> ExitCode {
             arguments_over_the_limit_name_their_chunk_and_chunksize,
         ),
         (
+            "values_dropped_on_a_driver_that_call_the_pool_get_an_error",
+            values_dropped_on_a_driver_that_call_the_pool_get_an_error,
+        ),
+        (
+            "dropping_the_last_handle_in_its_own_callback_does_not_wait_the_grace",
+            dropping_the_last_handle_in_its_own_callback_does_not_wait_the_grace,
+        ),
+        (
             "a_worker_killed_during_its_handshake_is_not_blamed_on_init",
             a_worker_killed_during_its_handshake_is_not_blamed_on_init,
         ),
@@ -315,6 +323,49 @@ impl<'de> Deserialize<'de> for PanicsWhenReceived {
 
 fn makes_panics_when_received(n: u8) -> PanicsWhenReceived {
     PanicsWhenReceived(n)
+}
+
+/// Waits until the file at `path` exists (at most `BOUND`): a gate the test opens, so that
+/// what it queues behind this task is queued for sure. Returns the worker's pid.
+fn wait_for_file(path: String) -> u32 {
+    within(BOUND, || std::path::Path::new(&path).exists());
+    std::process::id()
+}
+
+/// The pool a [`CallsBack`] calls when it is dropped, in the test's process (not in workers).
+static CALLS_BACK: std::sync::Mutex<Option<std::sync::Arc<ProcessPool>>> =
+    std::sync::Mutex::new(None);
+/// What each [`CallsBack`] dropped in the test's process got from the pool.
+static CALLED_BACK: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A value whose `Drop` calls the pool in [`CALLS_BACK`]: an argument is dropped on the
+/// driver thread once encoded, an unclaimed result once delivered.
+#[derive(Debug, Serialize, Deserialize)]
+struct CallsBack(u64);
+
+impl Drop for CallsBack {
+    fn drop(&mut self) {
+        let pool = CALLS_BACK.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(pool) = pool {
+            let outcome = match pool.apply(square, (self.0,)) {
+                Ok(n) => format!("Ok({n})"),
+                Err(Error::PoolReentered { action, .. }) => format!("PoolReentered({action})"),
+                Err(other) => format!("{other:?}"),
+            };
+            CALLED_BACK
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(outcome);
+        }
+    }
+}
+
+fn takes_calls_back(value: CallsBack) -> u64 {
+    value.0
+}
+
+fn makes_calls_back(n: u64) -> CallsBack {
+    CallsBack(n)
 }
 
 /// Starts `sleep 60` detached from our output, and returns its pid.
@@ -1067,6 +1118,105 @@ fn arguments_over_the_limit_name_their_chunk_and_chunksize() -> Outcome {
         .get_timeout(BOUND)
         .map_err(|e| format!("with chunksize 1: {e}"))?;
     ensure(lengths == [SIX_HUNDRED_MIB; 2], || format!("{lengths:?}"))
+}
+
+/// Issue 18, item 2: with one worker, an argument (dropped on the driver once encoded) and an
+/// unclaimed result (dropped on the driver once delivered) whose `Drop` calls `apply` on the
+/// pool blocked the driver on a task only it could run: the pool never completed another.
+fn values_dropped_on_a_driver_that_call_the_pool_get_an_error() -> Outcome {
+    let pool = std::sync::Arc::new(ProcessPool::new(1).map_err(|e| e.to_string())?);
+    *CALLS_BACK.lock().map_err(|e| e.to_string())? = Some(std::sync::Arc::clone(&pool));
+    let gate = temp_path("gate");
+    let outcome = (|| {
+        let taken = pool
+            .apply_async(takes_calls_back, (CallsBack(1),))
+            .map_err(|e| e.to_string())?
+            .get_timeout(BOUND);
+        ensure(matches!(taken, Ok(1)), || format!("the task: {taken:?}"))?;
+        // The result's handle is gone before the result arrives: the driver drops the value.
+        let blocker = pool
+            .apply_async(wait_for_file, (gate.clone(),))
+            .map_err(|e| e.to_string())?;
+        drop(
+            pool.apply_async(makes_calls_back, (2,))
+                .map_err(|e| e.to_string())?,
+        );
+        std::fs::write(&gate, "open").map_err(|e| e.to_string())?;
+        blocker.get_timeout(BOUND).map_err(|e| e.to_string())?;
+        let next = pool
+            .apply_async(square, (3,))
+            .map_err(|e| e.to_string())?
+            .get_timeout(BOUND);
+        ensure(matches!(next, Ok(9)), || {
+            format!("the task after the drops: {next:?}")
+        })
+    })();
+    let _ = std::fs::remove_file(&gate);
+    CALLS_BACK.lock().map_err(|e| e.to_string())?.take();
+    outcome?;
+    let called = std::mem::take(&mut *CALLED_BACK.lock().map_err(|e| e.to_string())?);
+    ensure(
+        called == ["PoolReentered(apply)", "PoolReentered(apply)"],
+        || format!("the drops' calls: {called:?}"),
+    )
+}
+
+/// Issue 18, item 3: dropping the last handle of a process pool inside its own callback took
+/// the whole 10 s grace, the drop waiting for the driver it ran on. Normally it takes well
+/// under a millisecond; the bound of 5 s is half the grace. Each callback kind is tried, and
+/// the worker must be gone afterwards.
+fn dropping_the_last_handle_in_its_own_callback_does_not_wait_the_grace() -> Outcome {
+    use concurrency_lab::pool::Callbacks;
+    use std::sync::{Arc, Mutex};
+    type Held = Arc<Mutex<Option<Arc<ProcessPool>>>>;
+    // The callback takes the last handle and drops it, then reports.
+    fn dropper(held: Held, done: std::sync::mpsc::Sender<()>) -> impl FnOnce() + Send {
+        move || {
+            let last = held.lock().unwrap_or_else(|e| e.into_inner()).take();
+            drop(last);
+            let _ = done.send(());
+        }
+    }
+    for kind in ["on_success", "on_error", "map"] {
+        let pool = Arc::new(ProcessPool::new(1).map_err(|e| e.to_string())?);
+        let worker = pool.apply(worker_pid, ()).map_err(|e| e.to_string())?;
+        let held: Held = Arc::new(Mutex::new(Some(Arc::clone(&pool))));
+        let (done, dropped) = std::sync::mpsc::channel();
+        let drop_it = dropper(Arc::clone(&held), done);
+        let gate = temp_path("gate");
+        // The callback's task waits behind a gated one, so this handle goes first.
+        pool.apply_async(wait_for_file, (gate.clone(),))
+            .map_err(|e| e.to_string())?;
+        match kind {
+            "on_success" => drop(
+                pool.apply_async_with(square, (2,), Callbacks::new().on_success(move |_| drop_it()))
+                    .map_err(|e| e.to_string())?,
+            ),
+            "on_error" => drop(
+                pool.apply_async_with(fail_on_three, (3,), Callbacks::new().on_error(move |_| drop_it()))
+                    .map_err(|e| e.to_string())?,
+            ),
+            _ => drop(
+                pool.map_async_with(
+                    square,
+                    [1, 2],
+                    MapOptions::new().callbacks(Callbacks::new().on_success(move |_| drop_it())),
+                )
+                .map_err(|e| e.to_string())?,
+            ),
+        }
+        drop(pool);
+        std::fs::write(&gate, "open").map_err(|e| e.to_string())?;
+        let returned = dropped.recv_timeout(Duration::from_secs(5));
+        let _ = std::fs::remove_file(&gate);
+        ensure(returned.is_ok(), || {
+            format!("{kind}: dropping the pool in its callback waited for the grace")
+        })?;
+        ensure(within(BOUND, || !exists_at_all(worker)).is_some(), || {
+            format!("{kind}: worker {worker} left behind")
+        })?;
+    }
+    Ok(())
 }
 
 /// Issue 10, case 7: a worker killed while starting is not a program without `init()`.
