@@ -144,6 +144,14 @@ fn main() -> ExitCode {
             dropping_the_last_handle_in_its_own_callback_does_not_wait_the_grace,
         ),
         (
+            "a_forked_child_neither_hides_its_workers_death_nor_outlives_it",
+            a_forked_child_neither_hides_its_workers_death_nor_outlives_it,
+        ),
+        (
+            "a_task_waiting_on_its_child_is_not_waited_for_and_leaves_nothing",
+            a_task_waiting_on_its_child_is_not_waited_for_and_leaves_nothing,
+        ),
+        (
             "a_worker_killed_during_its_handshake_is_not_blamed_on_init",
             a_worker_killed_during_its_handshake_is_not_blamed_on_init,
         ),
@@ -366,6 +374,33 @@ fn takes_calls_back(value: CallsBack) -> u64 {
 
 fn makes_calls_back(n: u64) -> CallsBack {
     CallsBack(n)
+}
+
+/// Forks (without exec) a child that sleeps ten minutes, holding every descriptor the worker
+/// has — its socket to the pool included; returns the child's pid.
+fn fork_a_long_lived_child() -> u32 {
+    // SAFETY: the child makes only async-signal-safe calls (sleep, _exit) before it ends.
+    match unsafe { nix::unistd::fork() } {
+        Ok(nix::unistd::ForkResult::Child) => unsafe {
+            nix::libc::sleep(600);
+            nix::libc::_exit(0)
+        },
+        Ok(nix::unistd::ForkResult::Parent { child }) => child.as_raw() as u32,
+        Err(errno) => panic!("fork failed: {errno}"),
+    }
+}
+
+/// Runs `sleep 600` and waits for it, after writing its pid to `path`.
+fn run_sleep_and_wait(path: String) -> bool {
+    let mut sleep = Command::new("sleep")
+        .arg("600")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sleep starts");
+    std::fs::write(&path, sleep.id().to_string()).expect("the test's temp dir is writable");
+    sleep.wait().is_ok()
 }
 
 /// Starts `sleep 60` detached from our output, and returns its pid.
@@ -1189,12 +1224,20 @@ fn dropping_the_last_handle_in_its_own_callback_does_not_wait_the_grace() -> Out
             .map_err(|e| e.to_string())?;
         match kind {
             "on_success" => drop(
-                pool.apply_async_with(square, (2,), Callbacks::new().on_success(move |_| drop_it()))
-                    .map_err(|e| e.to_string())?,
+                pool.apply_async_with(
+                    square,
+                    (2,),
+                    Callbacks::new().on_success(move |_| drop_it()),
+                )
+                .map_err(|e| e.to_string())?,
             ),
             "on_error" => drop(
-                pool.apply_async_with(fail_on_three, (3,), Callbacks::new().on_error(move |_| drop_it()))
-                    .map_err(|e| e.to_string())?,
+                pool.apply_async_with(
+                    fail_on_three,
+                    (3,),
+                    Callbacks::new().on_error(move |_| drop_it()),
+                )
+                .map_err(|e| e.to_string())?,
             ),
             _ => drop(
                 pool.map_async_with(
@@ -1217,6 +1260,92 @@ fn dropping_the_last_handle_in_its_own_callback_does_not_wait_the_grace() -> Out
         })?;
     }
     Ok(())
+}
+
+/// Issue 18, item 4a: a task forks (without exec) a child that lives ten minutes, and its
+/// worker is then killed. The child holds the worker's socket open, so the pool, watching the
+/// socket, did not see the death for the child's lifetime: the next task waited. The death is
+/// seen from the process itself now, and the child, in its worker's process group, is killed.
+fn a_forked_child_neither_hides_its_workers_death_nor_outlives_it() -> Outcome {
+    let pool = ProcessPool::new(1).map_err(|e| e.to_string())?;
+    let worker = pool.apply(worker_pid, ()).map_err(|e| e.to_string())?;
+    let child = pool
+        .apply(fork_a_long_lived_child, ())
+        .map_err(|e| e.to_string())?;
+    kill(Pid::from_raw(worker as i32), Signal::SIGKILL).map_err(|e| e.to_string())?;
+    let next = pool
+        .apply_async(square, (3,))
+        .map_err(|e| e.to_string())?
+        .get_timeout(BOUND);
+    let after = pool
+        .apply_async(square, (4,))
+        .map_err(|e| e.to_string())?
+        .get_timeout(BOUND);
+    let child_gone = within(BOUND, || is_gone(child)).is_some();
+    if !child_gone {
+        let _ = kill(Pid::from_raw(child as i32), Signal::SIGKILL);
+    }
+    ensure(matches!(next, Err(Error::WorkerDied { .. })), || {
+        format!("the task after the kill: {next:?}")
+    })?;
+    ensure(matches!(after, Ok(16)), || {
+        format!("the task after that: {after:?}")
+    })?;
+    ensure(child_gone, || {
+        format!("the forked child {child} outlived its worker")
+    })
+}
+
+/// Issue 18, item 4b: a task runs `sleep 600` and waits for it. Dropping the pool must kill
+/// the worker and its child, and not wait the grace (10 s) for a driver blocked on them.
+/// The bound of 9 s is under the grace; a drop normally takes milliseconds.
+fn a_task_waiting_on_its_child_is_not_waited_for_and_leaves_nothing() -> Outcome {
+    let pool = ProcessPool::new(1).map_err(|e| e.to_string())?;
+    let worker = pool.apply(worker_pid, ()).map_err(|e| e.to_string())?;
+    let path = temp_path("sleep");
+    let waiting = pool
+        .apply_async(run_sleep_and_wait, (path.clone(),))
+        .map_err(|e| e.to_string())?;
+    let next = pool.apply_async(square, (2,)).map_err(|e| e.to_string())?;
+    let mut sleep = None;
+    within(BOUND, || {
+        sleep = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|pid| pid.parse::<u32>().ok());
+        sleep.is_some()
+    });
+    let _ = std::fs::remove_file(&path);
+    let sleep = sleep.ok_or("the task did not start sleep")?;
+    ensure(
+        matches!(
+            waiting.get_timeout(Duration::from_millis(100)),
+            Err(Error::Timeout { .. })
+        ),
+        || "the task ended while its sleep ran".into(),
+    )?;
+    let (done, dropped) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        drop(pool);
+        let _ = done.send(());
+    });
+    let dropped = dropped.recv_timeout(Duration::from_secs(9));
+    let sleep_gone = within(BOUND, || is_gone(sleep)).is_some();
+    if !sleep_gone {
+        let _ = kill(Pid::from_raw(sleep as i32), Signal::SIGKILL);
+    }
+    ensure(dropped.is_ok(), || {
+        "dropping the pool waited for the task's child".into()
+    })?;
+    ensure(
+        matches!(next.get_timeout(BOUND), Err(Error::PoolTerminated)),
+        || "the queued task was not failed".into(),
+    )?;
+    ensure(sleep_gone, || {
+        format!("the task's sleep {sleep} outlived the pool")
+    })?;
+    ensure(!exists_at_all(worker), || {
+        format!("worker {worker} left behind")
+    })
 }
 
 /// Issue 10, case 7: a worker killed while starting is not a program without `init()`.

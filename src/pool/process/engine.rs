@@ -12,8 +12,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam::channel::{self, Sender};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 
 use super::entry;
 use super::job::ProcessJob;
@@ -153,8 +151,8 @@ impl Shared {
             .iter()
             .flatten()
         {
-            // The worker may have just exited on its own; then there is nothing to kill.
-            let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
+            // The worker and what its tasks started: its process group (see `spawn`).
+            spawn::kill_group(*pid);
         }
     }
 
@@ -269,19 +267,17 @@ fn start_worker(shared: &Shared, slot: usize) -> Result<Worker> {
 /// Says goodbye to a worker (or kills it, if the pool was terminated) and reaps it.
 fn retire(shared: &Shared, slot: usize, mut worker: Worker) {
     if shared.terminated() {
-        let _ = worker.child.kill();
+        spawn::kill_group(worker.pid());
     } else {
         let _ = wire::write_frame(&mut worker.socket, &[EXIT]);
     }
     reap(shared, slot, worker);
 }
 
-/// Waits for a worker that has exited or is about to, and says how it ended.
+/// Waits for a worker that has exited or is about to, kills what its tasks left running (its
+/// process group), and says how it ended.
 fn reap(shared: &Shared, slot: usize, mut worker: Worker) -> WorkerExit {
     shared.set_pid(slot, None);
     drop(worker.socket); // a worker still reading sees the end of its input and exits
-    worker
-        .child
-        .wait()
-        .map_or(WorkerExit::Unknown, WorkerExit::from)
+    spawn::reap(&mut worker.child).map_or(WorkerExit::Unknown, WorkerExit::from)
 }
