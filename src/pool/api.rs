@@ -31,14 +31,29 @@ use crate::{Error, Result};
 /// worker: with one worker, or when every worker does it, nothing runs ever again. So, inside
 /// a pool's task or callback, these calls on the *same* pool fail at once with
 /// [`Error::PoolReentered`], on both backends. What cannot hang stays allowed: submitting
-/// (`apply_async`, `map_async`, `imap` before its first item), `close`, `terminate`, and the
-/// bounded waits (`get_timeout`, `wait_timeout`, `join_timeout`).
+/// (`apply_async`, `map_async`, `imap` before its first item), `close` and `terminate`. The
+/// bounded waits (`get_timeout`, `wait_timeout`, `join_timeout`) are allowed while another
+/// worker is free to finish what they wait for; when none can ever be — one worker, or every
+/// worker waiting — they fail at once with [`Error::WaitCycle`] instead of sitting out their
+/// timeout (`wait_timeout` returns `false`), and `join_timeout` always does inside a task:
+/// its own worker cannot exit while it waits.
 ///
 /// On a [`ThreadPool`](super::ThreadPool) the rule covers the worker threads (tasks,
 /// initializer, callbacks). On a [`ProcessPool`](super::ProcessPool) a task runs in another
-/// process, which has no handle on the parent's pool; callbacks run on the parent's threads
-/// that drive the workers, and are covered. Another pool — a second `ThreadPool`, say — can
-/// be used from a task freely.
+/// process, which has no handle on the parent's pool; callbacks, and the drops of arguments
+/// and unclaimed results, run on the parent's threads that drive the workers, and are
+/// covered.
+///
+/// Another pool can be used from a task, unless the waits close a cycle: pool A's task
+/// waiting on pool B, whose task waits on A, with every worker of both so occupied, could
+/// never end. The crate keeps a graph of which of its threads waits on which of its pools,
+/// and refuses the wait that would close such a cycle with [`Error::WaitCycle`], naming the
+/// waits. What the crate cannot see it cannot refuse: a worker blocked on a channel, a lock,
+/// a child process or `std::thread::scope` joining the threads it started counts as able to
+/// finish — so a scoped thread calling the pool whose only worker waits for that thread
+/// hangs, as it would in Python. The chapter
+/// [*Waits that could never end*](crate::course::ch3_pool_deeper#waits-that-could-never-end)
+/// has the examples.
 ///
 /// ```
 /// use concurrency_lab::{Error, pool::ThreadPool};
@@ -155,7 +170,9 @@ impl<B: Backend> Pool<B> {
     /// # Errors
     ///
     /// [`Error::PoolClosed`] after `close`/`terminate`; [`Error::PoolReentered`] inside a task
-    /// or callback of this pool; otherwise the task's failure, as [`AsyncResult::get`].
+    /// or callback of this pool; [`Error::WaitCycle`] when every worker of the pool is blocked
+    /// in a wait that depends on this one (the task may then still run, later); otherwise the
+    /// task's failure, as [`AsyncResult::get`].
     ///
     /// # Examples
     ///
@@ -331,7 +348,8 @@ impl<B: Backend> Pool<B> {
     /// [`Error::PoolNotClosed`] unless [`close`](Self::close) or
     /// [`terminate`](Self::terminate) was called first: joining a pool that still accepts
     /// work could wait forever. [`Error::PoolReentered`] inside a task or callback of this
-    /// pool, which would wait for its own worker.
+    /// pool, which would wait for its own worker; [`Error::WaitCycle`] when the pool's every
+    /// worker is blocked in a wait that depends on this one.
     ///
     /// # Examples
     ///
@@ -354,7 +372,9 @@ impl<B: Backend> Pool<B> {
     /// # Errors
     ///
     /// [`Error::PoolNotClosed`] as for `join`; [`Error::Timeout`] when a worker is still busy
-    /// when `timeout` has passed.
+    /// when `timeout` has passed; [`Error::WaitCycle`], at once, on one of the pool's own
+    /// workers (it cannot exit while it waits) or when every worker is blocked in a wait that
+    /// depends on this one.
     ///
     /// # Examples
     ///

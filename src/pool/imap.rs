@@ -25,7 +25,10 @@ type Batch<R> = (usize, Vec<Result<R>>);
 /// the results already in flight are yielded, then one [`Error::PoolClosed`], then `None`; if
 /// the input iterator panics, the results of the items read before it, then one
 /// [`Error::InvalidInput`], then `None` (see [`Pool::imap`] on reading ahead). Inside a task
-/// or callback of its own pool, `next` yields [`Error::PoolReentered`], then `None`.
+/// or callback of its own pool, `next` yields [`Error::PoolReentered`], then `None`; where
+/// every worker of the pool is blocked in a wait that depends on this one,
+/// [`Error::WaitCycle`], then `None` (checked each time `next` is called; a wait that starts
+/// inside `next` is not itself registered with the crate's wait-for graph).
 ///
 /// # Examples
 ///

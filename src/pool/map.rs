@@ -26,7 +26,8 @@ impl<B: Backend> Pool<B> {
     /// # Errors
     ///
     /// [`Error::PoolClosed`] after `close`/`terminate`; [`Error::PoolReentered`] inside a task
-    /// or callback of this pool; [`Error::InvalidInput`] when the input iterator panics (it
+    /// or callback of this pool; [`Error::WaitCycle`] when every worker of the pool is blocked
+    /// in a wait that depends on this one; [`Error::InvalidInput`] when the input iterator panics (it
     /// runs on your thread before any task is submitted, so nothing runs and the pool goes
     /// on); otherwise the failure of the first failed item in input order.
     ///

@@ -341,4 +341,178 @@ mod tests {
         assert!(refuse_inside(mine, "get").is_ok());
         assert!(refuse_inside(other, "get").is_ok());
     }
+
+    #[test]
+    fn pools_are_numbered_apart_and_named_by_number() {
+        let (first, second) = (PoolId::fresh(), PoolId::fresh());
+        assert_ne!(first, second);
+        assert_eq!(first.to_string(), format!("pool #{}", first.0));
+    }
+
+    fn worker(thread: u64, pool: PoolId, waits_on: Option<PoolId>) -> Node {
+        Node {
+            thread,
+            name: format!("w{thread}"),
+            worker_of: Some(pool),
+            waiting: waits_on.map(|pool| Wait { pool, done: None }),
+        }
+    }
+
+    fn waiter(thread: u64, on: PoolId, done: bool) -> Node {
+        Node {
+            thread,
+            name: format!("t{thread}"),
+            worker_of: None,
+            waiting: Some(Wait {
+                pool: on,
+                done: Some(Arc::new(AtomicBool::new(done))),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_cycle_of_waits_is_stuck_and_so_is_a_pool_waiting_into_it() {
+        let (a, b, c) = (PoolId::fresh(), PoolId::fresh(), PoolId::fresh());
+        let nodes = [
+            worker(1, a, Some(b)),
+            worker(2, b, Some(a)),
+            worker(3, c, Some(a)),
+        ];
+        let stuck = stuck_pools(&nodes);
+        assert!(stuck.contains(&a) && stuck.contains(&b) && stuck.contains(&c));
+        assert_eq!(stuck.len(), 3, "each pool once");
+        let told = describe(&nodes, &stuck, c);
+        assert_eq!(
+            told,
+            format!(
+                "{c}: worker \"w3\" waits on {a}; {a}: worker \"w1\" waits on {b}; \
+                 {b}: worker \"w2\" waits on {a}"
+            )
+        );
+    }
+
+    #[test]
+    fn one_worker_that_can_move_frees_its_pool_and_those_waiting_on_it() {
+        let (a, b, c) = (PoolId::fresh(), PoolId::fresh(), PoolId::fresh());
+        // B has a free worker: A's wait on B ends, so C's wait on A does.
+        let free_b = [
+            worker(1, a, Some(b)),
+            worker(2, b, Some(a)),
+            worker(3, b, None),
+            worker(4, c, Some(a)),
+        ];
+        assert!(stuck_pools(&free_b).is_empty());
+        // A waits on itself, but has a second, free worker.
+        assert!(stuck_pools(&[worker(1, a, Some(a)), worker(2, a, None)]).is_empty());
+        // A waits on itself with its only worker: stuck, while C waits on a pool that has no
+        // worker the graph knows (it cannot tell), and is not.
+        let alone = [worker(1, a, Some(a)), worker(2, c, Some(b))];
+        assert_eq!(stuck_pools(&alone), [a]);
+    }
+
+    #[test]
+    fn a_waiter_whose_result_is_in_is_not_blocked() {
+        let (a, b) = (PoolId::fresh(), PoolId::fresh());
+        let mut arrived = worker(2, b, None);
+        arrived.waiting = waiter(2, a, true).waiting;
+        assert!(stuck_pools(&[worker(1, a, Some(b)), arrived]).is_empty());
+        let mut pending = worker(2, b, None);
+        pending.waiting = waiter(2, a, false).waiting;
+        assert_eq!(stuck_pools(&[worker(1, a, Some(b)), pending]).len(), 2);
+        assert_eq!(waiter(5, a, false).blocked_on(), Some(a));
+        assert_eq!(waiter(5, a, true).blocked_on(), None);
+        assert_eq!(worker(6, a, None).blocked_on(), None);
+    }
+
+    #[test]
+    fn releasing_a_wait_restores_the_outer_one_and_forgets_plain_waiters() {
+        let (a, b) = (PoolId::fresh(), PoolId::fresh());
+        let mut nodes = vec![worker(1, a, Some(b)), waiter(2, b, false)];
+        release(
+            &mut nodes,
+            1,
+            Some(Wait {
+                pool: a,
+                done: None,
+            }),
+        );
+        assert_eq!(nodes[0].blocked_on(), Some(a), "the outer wait is back");
+        release(&mut nodes, 1, None);
+        assert_eq!(nodes.len(), 2, "a worker stays known when it waits no more");
+        assert!(nodes[0].waiting.is_none());
+        release(&mut nodes, 2, None);
+        assert_eq!(
+            nodes.len(),
+            1,
+            "a plain waiter that waits no more is forgotten"
+        );
+        release(&mut nodes, 3, None);
+        assert_eq!(nodes.len(), 1, "an unknown thread changes nothing");
+    }
+
+    /// Two real threads: one serves pool A and waits on B; this one serves B and tries to
+    /// wait on A — the wait that would close the cycle — and is refused; once the other's
+    /// wait is over, the same wait is allowed.
+    #[test]
+    fn the_wait_that_closes_a_cycle_is_refused_and_allowed_once_it_is_open() {
+        let (a, b) = (PoolId::fresh(), PoolId::fresh());
+        let (waiting_tx, waiting_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::Builder::new()
+            .name("serves-a".into())
+            .spawn(move || {
+                let _working = work_for(a);
+                assert!(is_worker_of(a) && !is_worker_of(b));
+                let waiting = wait_on(b, None, "get");
+                waiting_tx.send(waiting.is_ok()).unwrap();
+                let _ = done_rx.recv_timeout(std::time::Duration::from_secs(60));
+                drop(waiting);
+            })
+            .unwrap();
+        assert!(
+            waiting_rx
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .unwrap()
+        );
+        {
+            let _working = work_for(b);
+            assert!(is_worker_of(b));
+            match wait_on(a, None, "apply") {
+                Err(Error::WaitCycle { action, cycle }) => {
+                    assert_eq!(action, "apply");
+                    assert!(cycle.contains("worker \"serves-a\" waits on"), "{cycle}");
+                }
+                other => panic!("expected WaitCycle, got {:?}", other.map(drop)),
+            }
+            assert!(refuse_cycle(a, "apply").is_err());
+            assert!(
+                refuse_inside(b, "get").is_err(),
+                "a worker runs its pool's code"
+            );
+            match wait_for_exit(b, "join") {
+                Err(Error::WaitCycle { cycle, .. }) => {
+                    assert!(cycle.contains("itself among them"), "{cycle}")
+                }
+                other => panic!("expected WaitCycle, got {:?}", other.map(drop)),
+            }
+            assert!(
+                wait_for_exit(a, "join").is_err(),
+                "A's worker waits on B, served here"
+            );
+            done_tx.send(()).unwrap();
+            other.join().unwrap();
+            assert!(
+                wait_on(a, None, "apply").is_ok(),
+                "A's worker waits no more"
+            );
+            assert!(wait_for_exit(a, "join").is_ok());
+        }
+        assert!(!is_worker_of(b));
+        assert!(refuse_inside(b, "get").is_ok());
+        let me = key();
+        assert!(
+            graph().iter().all(|node| node.thread != me),
+            "a thread that serves and waits no more leaves the graph"
+        );
+    }
 }
