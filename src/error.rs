@@ -451,3 +451,47 @@ fn too_large(
 /// assert!(workers(0).is_err());
 /// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::too_large;
+
+    const GIB: u64 = 1 << 30;
+
+    #[test]
+    fn a_result_names_its_item_and_whether_the_chunk_is_to_blame() {
+        // Over by the overhead alone, alone in its chunk: nothing smaller to cut.
+        assert_eq!(
+            too_large("result", GIB + 1, GIB, 70, &(0..1), 1),
+            "the result of item 0 would make a reply frame of at least 1073741825 bytes \
+             (1073741755 of result encoded, 70 of overhead), over the limit of 1073741824 \
+             bytes; a value this large cannot cross to or from a worker process: send where \
+             to find it (a file's name) instead"
+        );
+        // The chunk's other outcomes took the room, and the result alone fits (exactly).
+        let shared = too_large("result", GIB + 500, GIB, 500, &(7..8), 2);
+        assert!(shared.starts_with("the result of item 7 would make a reply frame"));
+        assert!(shared.ends_with("; a smaller chunksize than 2 puts fewer items in one frame"));
+        // The result alone is over the limit: a smaller chunksize would not help.
+        let alone = too_large("result", GIB + 500, GIB, 499, &(7..8), 2);
+        assert!(alone.ends_with("(a file's name) instead"), "{alone}");
+    }
+
+    #[test]
+    fn arguments_name_their_chunk_and_suggest_a_smaller_one_when_it_holds_several() {
+        let chunk = too_large("arguments", GIB + 1, GIB, 21, &(4..6), 2);
+        assert!(
+            chunk.starts_with(
+                "the arguments of items 4..6 (one chunk, chunksize 2) would make a request \
+                 frame of at least 1073741825 bytes (1073741804 of arguments encoded, 21 of \
+                 overhead)"
+            ),
+            "{chunk}"
+        );
+        assert!(chunk.ends_with("a smaller chunksize than 2 puts fewer items in one frame"));
+        // The last chunk of a map may hold one item although the chunksize is larger.
+        let one = too_large("arguments", GIB + 1, GIB, 17, &(6..7), 2);
+        assert!(one.starts_with("the arguments of item 6 would make a request frame"));
+        assert!(one.ends_with("(a file's name) instead"), "{one}");
+    }
+}
