@@ -323,7 +323,9 @@ impl<B: Backend> Pool<B> {
         self.engine.terminate();
     }
 
-    /// Waits until every worker has exited (Python's `join`).
+    /// Waits until every worker has exited (Python's `join`): a thread pool's worker threads
+    /// have ended, their thread-local values dropped; a process pool's worker processes have
+    /// been reaped.
     ///
     /// # Errors
     ///
