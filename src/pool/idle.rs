@@ -2,8 +2,8 @@
 //!
 //! Tasks often arrive back to back, and waking a sleeping thread or process costs far more
 //! than a task as short as `|x| x + 1` — on a virtual machine, tens of microseconds. So a
-//! waiting thread first polls for a moment ([`ACTIVE_WAIT`]), yielding its CPU between polls
-//! so that the thread it waits for can run (rayon's workers do the same), and only then
+//! waiting thread first polls for a moment ([`LOCAL_ACTIVE_WAIT`]), yielding its CPU between
+//! polls so that the thread it waits for can run (rayon's workers do the same), and only then
 //! sleeps until it is woken.
 //!
 //! On a busy CPU that politeness is a trap. A yield hands the CPU to whatever else is
@@ -29,21 +29,15 @@ use std::time::{Duration, Instant};
 
 use crossbeam::channel::{Receiver, TryRecvError};
 
-/// How long a waiting thread polls before it sleeps.
-const ACTIVE_WAIT: Duration = Duration::from_micros(50);
+/// How long a thread waiting for a peer on this machine (a pool's thread, a worker process)
+/// polls before it sleeps. An MPI wait has its own, longer window (`mpi::wait`).
+const LOCAL_ACTIVE_WAIT: Duration = Duration::from_micros(50);
 
 /// A yield this long means another program's thread ran for a time slice (a busy loop keeps
 /// the CPU for milliseconds). Shorter stalls — this program's own threads taking their turn, a
 /// short task, a virtual machine's hiccup — happen on a quiet machine too: taken for a busy
 /// CPU, they sent every wait to sleep and made a quiet round trip ten times slower.
 const LONG_YIELD: Duration = Duration::from_micros(500);
-
-/// How many polls [`ActiveWait::for_at_most`] spins through before its first yield, each
-/// after two spin-loop pauses: enough for a short task's reply from another MPI rank, which
-/// takes 1–3 µs. Six polls after pauses doubling each time saw the reply later: 3.3 µs a round
-/// trip instead of 2.7 µs (`mpirun -n 2`, shared memory).
-#[cfg(feature = "mpi")]
-const SPIN_POLLS: u32 = 40;
 
 /// One active wait: ask [`again`](Self::again) after each unsuccessful poll.
 pub(crate) struct ActiveWait {
@@ -55,26 +49,18 @@ pub(crate) struct ActiveWait {
 }
 
 impl ActiveWait {
-    /// Starts waiting now, for the pools' usual [`ACTIVE_WAIT`], yielding from the first poll:
-    /// the thread or process this one waits for may share its core, and spinning would only
+    /// Starts waiting now, for the pools' usual [`LOCAL_ACTIVE_WAIT`], yielding from the first
+    /// poll: the thread or process this one waits for may share its core, and spinning would only
     /// keep it from running (on two cores, the caller, a pool's thread and a worker process
     /// often do). Spinning first made quiet round trips slower and unsteady — threads 1.4–29 µs
     /// instead of 1.4 µs, processes 7–35 µs instead of 6–8 µs (`cargo bench --bench
     /// contention`), MPI over two ranks 5.8 µs instead of 3.3 µs.
     pub(crate) fn start() -> Self {
-        Self::new(ACTIVE_WAIT, 0)
+        Self::new(LOCAL_ACTIVE_WAIT, 0)
     }
 
-    /// Starts waiting now for at most `window` (a busy CPU cuts it short), spinning in place
-    /// for the first polls if `spin_first`: for a peer that surely runs on another core, such
-    /// as another MPI rank when each has a core, whose reply often comes sooner than a system
-    /// call returns.
-    #[cfg(feature = "mpi")]
-    pub(crate) fn for_at_most(window: Duration, spin_first: bool) -> Self {
-        Self::new(window, if spin_first { SPIN_POLLS } else { 0 })
-    }
-
-    fn new(window: Duration, spins: u32) -> Self {
+    /// Starts waiting now for at most `window`, spinning in place for the first `spins` polls.
+    pub(super) fn new(window: Duration, spins: u32) -> Self {
         ActiveWait {
             started: Instant::now(),
             polls: 0,
@@ -110,7 +96,7 @@ impl ActiveWait {
 /// channel must be followed by [`ring`](Bell::ring).
 pub(crate) struct Bell {
     /// Receivers in their active wait: each will see a message sent now without a ring.
-    polling: AtomicUsize,
+    pub(super) polling: AtomicUsize,
     sleepers: Mutex<usize>,
     rung: Condvar,
 }
@@ -141,13 +127,7 @@ impl Bell {
         }
     }
 
-    /// Whether a receiver polls or sleeps in [`next_message`] now.
-    #[cfg(feature = "mpi")]
-    pub(crate) fn has_waiters(&self) -> bool {
-        self.polling.load(Ordering::SeqCst) > 0 || *self.lock() > 0
-    }
-
-    fn lock(&self) -> MutexGuard<'_, usize> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, usize> {
         // The count is only ever incremented and decremented: a poisoned lock holds a valid one.
         self.sleepers.lock().unwrap_or_else(PoisonError::into_inner)
     }
