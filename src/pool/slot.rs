@@ -5,7 +5,7 @@
 //! Python, so that after `get()` returns every callback has run.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use super::callbacks::Callbacks;
@@ -16,8 +16,10 @@ use crate::Result;
 pub(crate) struct Slot<T> {
     state: Mutex<State<T>>,
     became_ready: Condvar,
-    /// Mirrors `state.value.is_some()` so waiting can spin without taking the lock.
-    ready: AtomicBool,
+    /// Mirrors `state.value.is_some()` so waiting can spin without taking the lock; shared
+    /// with the wait-for graph (see `reentry`), which must not count a waiter whose result
+    /// is in as blocked.
+    ready: Arc<AtomicBool>,
     /// The pool computing the value: its callbacks run as that pool's code.
     pool: PoolId,
 }
@@ -38,7 +40,7 @@ impl<T> Slot<T> {
                 sleepers: 0,
             }),
             became_ready: Condvar::new(),
-            ready: AtomicBool::new(false),
+            ready: Arc::new(AtomicBool::new(false)),
             pool,
         }
     }
@@ -80,21 +82,27 @@ impl<T> Slot<T> {
     /// Waits until the value is in or `deadline` passes; returns whether it is in.
     ///
     /// Polls briefly first (see `pool::idle`): a pool's answer often arrives within
-    /// microseconds, and parking the thread would cost more than the wait itself.
-    pub(crate) fn wait(&self, deadline: Option<Instant>) -> bool {
+    /// microseconds, and parking the thread would cost more than the wait itself. Before it
+    /// parks, it registers in the wait-for graph, which refuses — `Err(WaitCycle)` naming
+    /// `action` — a wait that could never end.
+    pub(crate) fn wait(&self, deadline: Option<Instant>, action: &'static str) -> Result<bool> {
         let mut active = ActiveWait::start();
         while !self.is_ready() {
             if !active.again() {
                 break;
             }
         }
+        if self.is_ready() {
+            return Ok(true);
+        }
+        let _waiting = reentry::wait_on(self.pool, Some(Arc::clone(&self.ready)), action)?;
         let mut state = self.lock();
         while state.value.is_none() {
             let left = match deadline {
                 None => None,
                 Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
                     Some(left) if !left.is_zero() => Some(left),
-                    _ => return false,
+                    _ => return Ok(false),
                 },
             };
             state.sleepers += 1;
@@ -112,7 +120,7 @@ impl<T> Slot<T> {
             };
             state.sleepers -= 1;
         }
-        true
+        Ok(true)
     }
 
     /// Takes the value out; only for the handle's consuming `get`, after `wait` said it is in.
