@@ -41,13 +41,13 @@ fn plus_one(n: u64) -> u64 {
 /// What a job under `mpirun` measures: the second argument.
 mod mode {
     /// Raw MPI round trips, no pool (`-n 2`).
-    pub const RAW: &str = "raw";
+    pub(crate) const RAW: &str = "raw";
     /// The pool against the process pool (`-n 2`, `-n 3`).
-    pub const POOL: &str = "pool";
+    pub(crate) const POOL: &str = "pool";
     /// One-item chunks a second only (`-n 17`).
-    pub const DISPATCH: &str = "dispatch";
+    pub(crate) const DISPATCH: &str = "dispatch";
     /// Rank 0's CPU while the worker ranks idle, and the answers over all of them (`-n 33`).
-    pub const IDLE: &str = "idle";
+    pub(crate) const IDLE: &str = "idle";
 }
 
 /// How many one-item chunks one dispatch sample sends.
