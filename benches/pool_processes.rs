@@ -1,6 +1,10 @@
 //! The process pool: one-at-a-time round trips, the lab's `map` over 200,000 rows, and
 //! CPU-bound prime counting, with the thread pool and a plain loop in the same run.
 //!
+//! The round trips have a floor beside them: a raw ping-pong of 16 bytes between this process
+//! and another, through the same shared-memory rings and waits a pool worker uses, without the
+//! pool (no queue, no driver thread, no encoding, no task).
+//!
 //! ```sh
 //! cargo bench --bench pool_processes
 //! BENCH_QUICK=1 cargo bench --bench pool_processes    # a smoke run, in seconds
@@ -13,7 +17,7 @@ use std::io::{self, Write};
 use concurrency_lab::bench::{Bench, Group, Report, compare};
 use concurrency_lab::lab::primes::{blocks, primes_in};
 use concurrency_lab::lab::range_count::{howmany_within_range_rowonly, random_rows};
-use concurrency_lab::pool::{self, MapOptions, ProcessPool, ThreadPool};
+use concurrency_lab::pool::{self, MapOptions, ProcessPool, ShmEcho, ThreadPool};
 
 const WORKERS: usize = 2;
 
@@ -35,7 +39,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out,
         "== one task at a time: apply_async(plus_one, (n,)).get()"
     )?;
+    let mut floor = ShmEcho::start()?;
     let round_trips = Group::new()
+        .bench(Bench::new("raw shared-memory ping-pong (floor)"), || {
+            floor.round_trip(&[7; 16]).expect("echo").len()
+        })
         .bench(Bench::new("ProcessPool"), || {
             processes
                 .apply_async(plus_one, (7,))
@@ -51,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .expect("get")
         })
         .run()?;
-    table(&mut out, &round_trips, "ProcessPool")?;
+    table(&mut out, &round_trips, "raw shared-memory ping-pong (floor)")?;
 
     writeln!(
         out,

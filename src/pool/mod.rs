@@ -57,6 +57,8 @@ pub use imap::IMap;
 pub use mpi::{Mpi, worker_ranks};
 pub use options::MapOptions;
 pub use process::init;
+#[doc(hidden)]
+pub use process::ShmEcho;
 pub use result::{AsyncResult, MapResult, Progress};
 pub use task::{Task, TaskOnce};
 

@@ -18,7 +18,7 @@ use nix::unistd::Pid;
 use super::entry;
 use super::job::ProcessJob;
 use super::spawn::{self, Launch, Worker};
-use super::wire::{self, EXIT, MAX_FRAME};
+use super::wire::{EXIT, MAX_FRAME};
 use super::worker::started_as_worker_without_init;
 use crate::pool::WorkerExit;
 use crate::pool::backend::{Config, Engine};
@@ -206,8 +206,10 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
         if !job.encode(&mut request) {
             continue;
         }
-        let exchanged = wire::write_frame(&mut current.socket, &request)
-            .and_then(|()| wire::read_frame(&mut current.socket, &mut reply, MAX_FRAME));
+        let exchanged = current
+            .channel
+            .send(&request)
+            .and_then(|()| current.channel.recv(&mut reply, MAX_FRAME));
         match exchanged {
             Ok(true) => {
                 // Belt and braces: a panic that escapes the job's own guards (a sink's
@@ -258,7 +260,7 @@ fn retire(shared: &Shared, slot: usize, mut worker: Worker) {
     if shared.terminated() {
         let _ = worker.child.kill();
     } else {
-        let _ = wire::write_frame(&mut worker.socket, &[EXIT]);
+        let _ = worker.channel.send(&[EXIT]);
     }
     reap(shared, slot, worker);
 }
@@ -266,7 +268,7 @@ fn retire(shared: &Shared, slot: usize, mut worker: Worker) {
 /// Waits for a worker that has exited or is about to, and says how it ended.
 fn reap(shared: &Shared, slot: usize, mut worker: Worker) -> WorkerExit {
     shared.set_pid(slot, None);
-    drop(worker.socket); // a worker still reading sees the end of its input and exits
+    drop(worker.channel); // a worker still reading sees the end of its input and exits
     worker
         .child
         .wait()

@@ -6,7 +6,8 @@ mod image;
 pub(crate) mod job;
 mod patient;
 mod serde_text;
-mod spawn;
+mod shm;
+pub(crate) mod spawn;
 pub(crate) mod wire;
 mod worker;
 
@@ -16,6 +17,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use engine::ProcessEngine;
+#[doc(hidden)]
+pub use shm::ShmEcho;
 use job::{ProcessJob, TypedChunk};
 
 use super::Task;
@@ -163,6 +166,7 @@ where
 /// }
 /// ```
 pub fn init() {
+    shm::serve_if_echo();
     worker::serve_if_worker();
     #[cfg(feature = "mpi")]
     super::mpi::serve_if_worker_rank();

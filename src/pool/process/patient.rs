@@ -5,7 +5,7 @@
 //! arrived yet, poll it for a moment before they sleep in `poll(2)`.
 
 use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -34,6 +34,12 @@ impl Patient {
                 Err(errno) => return Err(errno.into()),
             }
         }
+    }
+}
+
+impl AsFd for Patient {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
     }
 }
 

@@ -10,8 +10,12 @@ use std::time::Duration;
 
 use nix::libc;
 
+use std::sync::Arc;
+
 use super::patient::Patient;
-use super::wire::{self, ExecutableId, Hello, MAGIC, MAX_READY, PROTOCOL, Ready};
+use super::shm::channel::{Channel, DRIVER_PATROL, End, SHARED_LEN};
+use super::shm::mapping::Mapping;
+use super::wire::{self, ExecutableId, Hello, MAGIC, MAX_READY, PROTOCOL, Ready, SharedMemory};
 use super::worker::{WORKER_ENV, exit_code};
 use crate::pool::WorkerExit;
 use crate::{Error, Result};
@@ -26,7 +30,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 /// [`pool_worker_test!`](crate::pool_worker_test) defines. What the harness prints before
 /// the test runs ("running 1 test") goes nowhere: a worker's stdout is silenced until
 /// `init()` points it back at the pool's (see `worker::restore_stdout`).
-const WORKER_ARGS: [&str; 4] = [
+pub(crate) const WORKER_ARGS: [&str; 4] = [
     "__concurrency_lab_pool_worker",
     "--nocapture",
     "--test-threads=1",
@@ -58,7 +62,7 @@ impl Launch {
 /// A started worker that has answered the handshake.
 pub(crate) struct Worker {
     pub(crate) child: Child,
-    pub(crate) socket: Patient,
+    pub(crate) channel: Channel,
 }
 
 impl Worker {
@@ -79,6 +83,9 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
     // closed), the worker simply inherits ours.
     let stdout = copy_of_stdout();
     let stdout_fd = stdout.as_ref().map(AsRawFd::as_raw_fd);
+    // The frames' shared memory; without it (no memfd here), frames cross the socket.
+    let shared = Mapping::create(SHARED_LEN).ok();
+    let shared_fd = shared.as_ref().map(|(_, fd)| fd.as_raw_fd());
     let parent = std::process::id();
     let mut command = Command::new(&launch.executable);
     let stdout_spec = stdout_fd.map_or_else(|| "-".to_owned(), |fd| fd.to_string());
@@ -96,9 +103,10 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
     // system calls (fcntl, prctl, getppid), as `pre_exec` requires.
     unsafe {
         command.pre_exec(move || {
-            // Keep the worker's end of the socket (and the copy of stdout) open across exec:
-            // std opens them close-on-exec. The worker closes-on-exec the socket again.
-            for fd in std::iter::once(fd).chain(stdout_fd) {
+            // Keep the worker's end of the socket (and the copy of stdout, and the shared
+            // memory) open across exec: std opens them close-on-exec. The worker
+            // closes-on-exec the socket again, and closes the shared memory once mapped.
+            for fd in std::iter::once(fd).chain(stdout_fd).chain(shared_fd) {
                 if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
                     return Err(io::Error::last_os_error());
                 }
@@ -111,11 +119,28 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
     })?;
     drop(workers_end); // the worker has its copy; ours would hide the worker's death from us
     drop(stdout);
+    let (map, shared_memory) = match shared {
+        Some((map, fd)) => {
+            let announced = SharedMemory {
+                fd: fd.as_raw_fd(),
+                len: SHARED_LEN as u64,
+            };
+            (Some(Arc::new(map)), Some(announced))
+        }
+        None => (None, None),
+    };
     let mut starting = Starting { child, socket };
-    let shaken = handshake(&mut starting, launch);
+    let shaken = handshake(&mut starting, launch, shared_memory);
     let Starting { mut child, socket } = starting;
+    let channel = |socket| match map {
+        Some(map) => Channel::over_shared_memory(socket, map, End::Driver, DRIVER_PATROL),
+        None => Channel::over_socket(socket),
+    };
     match shaken.and_then(|()| Patient::new(socket).map_err(start_error)) {
-        Ok(socket) => Ok(Worker { child, socket }),
+        Ok(socket) => Ok(Worker {
+            child,
+            channel: channel(socket),
+        }),
         Err(error) => {
             let _ = child.kill();
             let _ = child.wait();
@@ -161,7 +186,11 @@ fn die_with_parent(_parent: u32) -> io::Result<()> {
     Ok(())
 }
 
-fn handshake(worker: &mut Starting, launch: &Launch) -> Result<()> {
+fn handshake(
+    worker: &mut Starting,
+    launch: &Launch,
+    shared_memory: Option<SharedMemory>,
+) -> Result<()> {
     let hello = Hello {
         magic: MAGIC,
         protocol: PROTOCOL,
@@ -169,6 +198,7 @@ fn handshake(worker: &mut Starting, launch: &Launch) -> Result<()> {
         executable: launch.identity,
         token: launch.token,
         initializer: launch.initializer,
+        shared_memory,
     };
     let mut frame = Vec::new();
     wire::append(&hello, &mut frame).map_err(|reason| Error::WorkerStart { reason })?;

@@ -16,6 +16,9 @@
 //!                   [2][message]                  the chunk's arguments did not decode
 //! parent → worker   [0]                           exit
 //! ```
+//!
+//! After the handshake, frames travel through two rings in shared memory when the `Hello`
+//! names some (`shm::channel`), and only those too large for a ring cross the socket.
 
 use std::io::{self, Read, Write};
 
@@ -27,7 +30,7 @@ use super::serde_text::{deserialize_error_text, serialize_error_text};
 /// The first bytes of every handshake: a stream that starts otherwise is not from a pool.
 pub(crate) const MAGIC: [u8; 8] = *b"CLABPOOL";
 /// Bumped whenever the frames change meaning.
-pub(crate) const PROTOCOL: u32 = 2;
+pub(crate) const PROTOCOL: u32 = 3;
 /// The most a frame may carry: 1 GiB. Larger arguments or results are refused with
 /// [`Error::TooLarge`](crate::Error::TooLarge) before they are sent.
 pub(crate) const MAX_FRAME: usize = 1 << 30;
@@ -64,6 +67,15 @@ pub(crate) struct Hello {
     pub(crate) token: u128,
     /// Where the initializer's entry point is, relative to the anchor, if there is one.
     pub(crate) initializer: Option<u64>,
+    /// The shared memory for frames, if the parent made some (see `shm`).
+    pub(crate) shared_memory: Option<SharedMemory>,
+}
+
+/// The shared memory a worker inherits: a descriptor kept open across `exec`, and its size.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct SharedMemory {
+    pub(crate) fd: i32,
+    pub(crate) len: u64,
 }
 
 /// The worker's half of the handshake.
