@@ -94,15 +94,15 @@ impl<const SHARED: bool> WakeWord<SHARED> {
             return Some(found);
         }
         self.spinners.fetch_add(1, Ordering::SeqCst);
-        let spun = spin(&mut poll);
-        // From here on this waiter counts as a sleeper, before it stops counting as a
-        // spinner: a waker always sees it as one or the other.
+        if let Some(found) = spin(&mut poll) {
+            self.spinners.fetch_sub(1, Ordering::SeqCst);
+            return Some(found);
+        }
+        // Counted as a sleeper before it stops counting as a spinner: a waker always sees it
+        // as one or the other.
         self.sleepers.fetch_add(1, Ordering::SeqCst);
         self.spinners.fetch_sub(1, Ordering::SeqCst);
-        let found = match spun {
-            Some(found) => Some(found),
-            None => self.sleep(&mut poll, deadline),
-        };
+        let found = self.sleep(&mut poll, deadline);
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
         found
     }
@@ -150,7 +150,8 @@ impl<const SHARED: bool> WakeWord<SHARED> {
     /// Wakes every sleeping waiter; call it after making their condition true.
     pub(crate) fn wake_all(&self) {
         fence(Ordering::SeqCst);
-        self.wake(u32::MAX);
+        // The kernel reads the count as a signed int: `u32::MAX` would be -1, and wake one.
+        self.wake(i32::MAX.unsigned_abs());
     }
 
     /// Whether any waiter spins or sleeps on this word now.
@@ -165,6 +166,12 @@ impl<const SHARED: bool> WakeWord<SHARED> {
         self.sleepers.load(Ordering::SeqCst) > 0
     }
 
+    /// How many times a waker has gone to the kernel on this word: the system calls made.
+    #[cfg(test)]
+    pub(crate) fn kernel_wakes(&self) -> u32 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
     fn wake(&self, count: u32) {
         if self.sleepers.load(Ordering::SeqCst) > 0 {
             self.epoch.fetch_add(1, Ordering::SeqCst);
@@ -172,6 +179,12 @@ impl<const SHARED: bool> WakeWord<SHARED> {
         }
     }
 }
+
+/// How many times a waiter polls by a system call (a non-blocking read of a socket) before it
+/// sleeps in the kernel. Each such poll costs a system call, about a tenth of a wake-up (two
+/// system calls and a context switch), so about ten of them cost what one wake-up does — the
+/// same bound as [`SPIN_POLLS`], counted in system calls.
+pub(crate) const SYSCALL_POLLS: u32 = 10;
 
 /// Polls `poll` up to [`SPIN_POLLS`] times, with a spin-loop hint between polls.
 pub(crate) fn spin<T>(poll: &mut impl FnMut() -> Option<T>) -> Option<T> {

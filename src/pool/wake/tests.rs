@@ -66,20 +66,23 @@ fn a_sleeper_is_woken_by_wake_one() {
     assert!(!word.has_sleepers());
 }
 
+/// The waiters wait without a deadline, so only the wake can end their waits; the test's
+/// bound is on receiving their answers.
 #[test]
 fn wake_all_wakes_every_sleeper() {
+    const WAITERS: u32 = 4;
     let word = Arc::new(WakeWord::<false>::new());
     let flag = Arc::new(AtomicBool::new(false));
-    let waiters: Vec<_> = (0..4)
-        .map(|_| {
-            let (word, flag) = (Arc::clone(&word), Arc::clone(&flag));
-            thread::spawn(move || {
-                word.wait_for(|| flag.load(Ordering::Acquire).then_some(()), watchdog())
-            })
-        })
-        .collect();
+    let (done, finished) = crossbeam::channel::unbounded();
+    for _ in 0..WAITERS {
+        let (word, flag, done) = (Arc::clone(&word), Arc::clone(&flag), done.clone());
+        thread::spawn(move || {
+            let woken = word.wait_for(|| flag.load(Ordering::Acquire).then_some(()), None);
+            done.send(woken).unwrap();
+        });
+    }
     let asleep_by = Instant::now() + WATCHDOG;
-    while word.sleepers.load(Ordering::SeqCst) < 4 {
+    while word.sleepers.load(Ordering::SeqCst) < WAITERS {
         assert!(
             Instant::now() < asleep_by,
             "the waiters never went to sleep"
@@ -88,9 +91,20 @@ fn wake_all_wakes_every_sleeper() {
     }
     flag.store(true, Ordering::Release);
     word.wake_all();
-    for waiter in waiters {
-        assert_eq!(waiter.join().unwrap(), Some(()));
+    for _ in 0..WAITERS {
+        let woken = finished.recv_timeout(WATCHDOG);
+        assert_eq!(woken, Ok(Some(())), "every sleeper woken");
     }
+    assert_eq!(word.kernel_wakes(), 1, "one system call woke them all");
+}
+
+#[test]
+fn a_wake_with_nobody_asleep_makes_no_system_call() {
+    let word = WakeWord::<false>::new();
+    word.wake_one();
+    word.wake_all();
+    assert_eq!(word.wait_for(|| Some(()), None), Some(()));
+    assert_eq!(word.kernel_wakes(), 0);
 }
 
 /// Two threads hand a counter back and forth many times, each waiting for its turn: a lost
@@ -136,35 +150,35 @@ fn many_consumers_with_wake_one_take_every_token() {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
             .is_ok()
     };
-    let consumers: Vec<_> = (0..CONSUMERS)
-        .map(|_| {
-            let (tokens, done, word) = (Arc::clone(&tokens), Arc::clone(&done), Arc::clone(&word));
-            thread::spawn(move || {
-                let mut taken = 0u32;
-                loop {
-                    let got = word.wait_for(
-                        || {
-                            if take(&tokens) {
-                                Some(true)
-                            } else {
-                                done.load(Ordering::Acquire).then_some(false)
-                            }
-                        },
-                        watchdog(),
-                    );
-                    match got {
-                        Some(true) => taken += 1,
-                        Some(false) => return taken,
-                        None => panic!("a consumer lost a wake-up after {taken} tokens"),
-                    }
-                    fence(Ordering::SeqCst);
-                    if tokens.load(Ordering::Relaxed) > 0 {
-                        word.wake_one();
-                    }
+    let (done_with, counts) = crossbeam::channel::unbounded();
+    for _ in 0..CONSUMERS {
+        let (tokens, done, word) = (Arc::clone(&tokens), Arc::clone(&done), Arc::clone(&word));
+        let done_with = done_with.clone();
+        thread::spawn(move || {
+            let mut taken = 0u32;
+            loop {
+                let got = word.wait_for(
+                    || {
+                        if take(&tokens) {
+                            Some(true)
+                        } else {
+                            done.load(Ordering::Acquire).then_some(false)
+                        }
+                    },
+                    None,
+                );
+                match got {
+                    Some(true) => taken += 1,
+                    Some(false) => return done_with.send(taken).unwrap(),
+                    None => unreachable!("a wait without a deadline ends found"),
                 }
-            })
-        })
-        .collect();
+                fence(Ordering::SeqCst);
+                if tokens.load(Ordering::Relaxed) > 0 {
+                    word.wake_one();
+                }
+            }
+        });
+    }
     for n in 0..TOKENS {
         tokens.fetch_add(1, Ordering::AcqRel);
         word.wake_one();
@@ -183,7 +197,12 @@ fn many_consumers_with_wake_one_take_every_token() {
     }
     done.store(true, Ordering::Release);
     word.wake_all();
-    let taken: u32 = consumers.into_iter().map(|c| c.join().unwrap()).sum();
+    let mut taken = 0;
+    for _ in 0..CONSUMERS {
+        taken += counts
+            .recv_timeout(WATCHDOG)
+            .expect("every consumer woken by the last wake_all");
+    }
     assert_eq!(taken, TOKENS);
 }
 
