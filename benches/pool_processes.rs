@@ -19,6 +19,9 @@ use concurrency_lab::lab::primes::{blocks, primes_in};
 use concurrency_lab::lab::range_count::{howmany_within_range_rowonly, random_rows};
 use concurrency_lab::pool::{self, MapOptions, ProcessPool, ShmEcho, ThreadPool};
 
+#[path = "common/goals.rs"]
+mod goals;
+
 const WORKERS: usize = 2;
 
 fn plus_one(n: u64) -> u64 {
@@ -96,6 +99,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .run()?;
     table(&mut out, &map, "sequential loop")?;
+    let median = |name: &str| {
+        map.iter()
+            .find(|report| report.name == name)
+            .map_or(f64::NAN, |report| report.stats.median)
+    };
+    let (pooled, sequential) = (median("ProcessPool::map"), median("sequential loop"));
+    // Issue 19's goal rows of this benchmark, written at the end (`common/goals.rs`).
+    let goal_rows = vec![goals::Row::now(
+        "lab_map_processes_vs_sequential",
+        pooled / sequential,
+        goals::versus("ProcessPool::map", pooled, "sequential loop", sequential),
+    )];
 
     writeln!(
         out,
@@ -152,6 +167,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .run()?;
     table(&mut out, &primes, "sequential")?;
+    goals::record("pool_processes", &goal_rows)?;
     Ok(())
 }
 

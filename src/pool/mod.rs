@@ -46,6 +46,7 @@ mod sink;
 mod slot;
 mod task;
 mod thread;
+mod wake;
 
 pub use api::Pool;
 pub use backend::{Backend, Processes, Runs, Threads};

@@ -1,8 +1,9 @@
-//! A socket that waits actively for a moment before it sleeps (see `pool::idle`).
+//! A socket that polls a few times before it sleeps (see `pool::wake`).
 //!
 //! A round trip to a worker process crosses the socket twice, and each crossing would wake a
 //! process asleep in `read`. So both ends keep the socket non-blocking and, when nothing has
-//! arrived yet, poll it for a moment before they sleep in `poll(2)`.
+//! arrived yet, try again a bounded number of times ([`SYSCALL_POLLS`]: each try is a system
+//! call, and together they cost about one wake-up) before they sleep in `poll(2)`.
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -10,7 +11,7 @@ use std::os::unix::net::UnixStream;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use crate::pool::idle::ActiveWait;
+use crate::pool::wake::SYSCALL_POLLS;
 
 /// A non-blocking socket that reads and writes as if it were blocking.
 pub(crate) struct Patient(UnixStream);
@@ -21,9 +22,12 @@ impl Patient {
         Ok(Patient(socket))
     }
 
-    /// Waits until the socket is ready for `events`: polling actively first, then asleep.
-    fn wait(&self, events: PollFlags, active: &mut ActiveWait) -> io::Result<()> {
-        if active.again() {
+    /// Waits until the socket is ready for `events`, or returns at once while `tries` of the
+    /// caller's [`SYSCALL_POLLS`] are left (counting one down): the caller tries again.
+    fn wait(&self, events: PollFlags, tries: &mut u32) -> io::Result<()> {
+        if *tries > 0 {
+            *tries -= 1;
+            std::hint::spin_loop();
             return Ok(());
         }
         let mut fds = [PollFd::new(self.0.as_fd(), events)];
@@ -45,11 +49,11 @@ impl AsFd for Patient {
 
 impl Read for Patient {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut active = ActiveWait::start();
+        let mut tries = SYSCALL_POLLS;
         loop {
             match self.0.read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.wait(PollFlags::POLLIN, &mut active)?;
+                    self.wait(PollFlags::POLLIN, &mut tries)?;
                 }
                 other => return other,
             }
@@ -59,11 +63,11 @@ impl Read for Patient {
 
 impl Write for Patient {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut active = ActiveWait::start();
+        let mut tries = SYSCALL_POLLS;
         loop {
             match self.0.write(buf) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.wait(PollFlags::POLLOUT, &mut active)?;
+                    self.wait(PollFlags::POLLOUT, &mut tries)?;
                 }
                 other => return other,
             }
@@ -85,7 +89,7 @@ mod tests {
         let (mut a, mut b) = (Patient::new(a).unwrap(), Patient::new(b).unwrap());
         let big = vec![7u8; 4 << 20]; // larger than a socket buffer: writes must wait
         let writer = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(20)); // the reader waits past its polling
+            std::thread::sleep(std::time::Duration::from_millis(20)); // the reader waits past its tries
             a.write_all(&big).unwrap();
             a
         });
