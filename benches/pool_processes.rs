@@ -42,9 +42,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out,
         "== one task at a time: apply_async(plus_one, (n,)).get()"
     )?;
+    const FLOOR: &str = "raw shared-memory ping-pong (floor)";
     let mut floor = ShmEcho::start()?;
     let round_trips = Group::new()
-        .bench(Bench::new("raw shared-memory ping-pong (floor)"), || {
+        .bench(Bench::new(FLOOR), || {
             floor.round_trip(&[7; 16]).expect("echo").len()
         })
         .bench(Bench::new("ProcessPool"), || {
@@ -62,7 +63,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .expect("get")
         })
         .run()?;
-    table(&mut out, &round_trips, "raw shared-memory ping-pong (floor)")?;
+    table(&mut out, &round_trips, FLOOR)?;
+    drop(floor);
 
     writeln!(
         out,
@@ -99,18 +101,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .run()?;
     table(&mut out, &map, "sequential loop")?;
-    let median = |name: &str| {
-        map.iter()
-            .find(|report| report.name == name)
-            .map_or(f64::NAN, |report| report.stats.median)
-    };
-    let (pooled, sequential) = (median("ProcessPool::map"), median("sequential loop"));
+    let (pooled, sequential) = (
+        median(&map, "ProcessPool::map"),
+        median(&map, "sequential loop"),
+    );
+    let (round_trip, floor) = (
+        median(&round_trips, "ProcessPool"),
+        median(&round_trips, FLOOR),
+    );
     // Issue 19's goal rows of this benchmark, written at the end (`common/goals.rs`).
-    let goal_rows = vec![goals::Row::now(
-        "lab_map_processes_vs_sequential",
-        pooled / sequential,
-        goals::versus("ProcessPool::map", pooled, "sequential loop", sequential),
-    )];
+    let goal_rows = vec![
+        goals::Row::now(
+            "process_round_trip_vs_shm_floor",
+            round_trip / floor,
+            goals::versus("ProcessPool", round_trip, FLOOR, floor),
+        ),
+        goals::Row::now(
+            "lab_map_processes_vs_sequential",
+            pooled / sequential,
+            goals::versus("ProcessPool::map", pooled, "sequential loop", sequential),
+        ),
+    ];
 
     writeln!(
         out,
@@ -169,6 +180,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     table(&mut out, &primes, "sequential")?;
     goals::record("pool_processes", &goal_rows)?;
     Ok(())
+}
+
+/// The median of the report named `name`, or NaN if there is none.
+fn median(reports: &[Report], name: &str) -> f64 {
+    reports
+        .iter()
+        .find(|report| report.name == name)
+        .map_or(f64::NAN, |report| report.stats.median)
 }
 
 fn table(out: &mut impl Write, reports: &[Report], baseline: &str) -> io::Result<()> {

@@ -57,9 +57,9 @@ pub use imap::IMap;
 #[cfg(feature = "mpi")]
 pub use mpi::{Mpi, worker_ranks};
 pub use options::MapOptions;
-pub use process::init;
 #[doc(hidden)]
 pub use process::ShmEcho;
+pub use process::init;
 pub use result::{AsyncResult, MapResult, Progress};
 pub use task::{Task, TaskOnce};
 

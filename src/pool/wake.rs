@@ -67,7 +67,6 @@ pub(crate) struct WakeWord<const SHARED: bool = false> {
 }
 
 /// A [`WakeWord`] that works between processes when placed in memory they share.
-#[allow(dead_code)] // for the shared-memory transport to worker processes
 pub(crate) type SharedWakeWord = WakeWord<true>;
 
 impl<const SHARED: bool> WakeWord<SHARED> {

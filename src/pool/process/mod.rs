@@ -17,9 +17,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use engine::ProcessEngine;
+use job::{ProcessJob, TypedChunk};
 #[doc(hidden)]
 pub use shm::ShmEcho;
-use job::{ProcessJob, TypedChunk};
 
 use super::Task;
 use super::backend::sealed::{BackendImpl, RunsImpl};

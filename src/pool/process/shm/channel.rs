@@ -210,7 +210,12 @@ mod tests {
         let (map, _fd) = Mapping::create(SHARED_LEN).unwrap();
         let map = Arc::new(map);
         let end = |socket, end| {
-            Channel::over_shared_memory(Patient::new(socket).unwrap(), Arc::clone(&map), end, PATROL)
+            Channel::over_shared_memory(
+                Patient::new(socket).unwrap(),
+                Arc::clone(&map),
+                end,
+                PATROL,
+            )
         };
         (end(a, End::Driver), end(b, End::Worker))
     }
@@ -240,7 +245,10 @@ mod tests {
             assert!(buf == *frame, "frame {n}: {} bytes", buf.len());
         }
         drop(writer.join().unwrap());
-        assert!(!worker.recv(&mut buf, usize::MAX).unwrap(), "the peer is gone");
+        assert!(
+            !worker.recv(&mut buf, usize::MAX).unwrap(),
+            "the peer is gone"
+        );
     }
 
     #[test]
@@ -273,8 +281,12 @@ mod tests {
     fn a_frame_on_the_socket_without_its_notice_is_refused() {
         let (a, b) = UnixStream::pair().unwrap();
         let (map, _fd) = Mapping::create(SHARED_LEN).unwrap();
-        let mut worker =
-            Channel::over_shared_memory(Patient::new(b).unwrap(), Arc::new(map), End::Worker, PATROL);
+        let mut worker = Channel::over_shared_memory(
+            Patient::new(b).unwrap(),
+            Arc::new(map),
+            End::Worker,
+            PATROL,
+        );
         wire::write_frame(&mut &a, b"sneaked").unwrap();
         let err = worker.recv(&mut Vec::new(), usize::MAX).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);

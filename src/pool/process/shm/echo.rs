@@ -74,10 +74,7 @@ impl ShmEcho {
         let mut command = Command::new(std::env::current_exe()?);
         command
             .args(WORKER_ARGS)
-            .env(
-                ECHO_ENV,
-                format!("{raw}:{capacity}:{}", std::process::id()),
-            )
+            .env(ECHO_ENV, format!("{raw}:{capacity}:{}", std::process::id()))
             .stdin(Stdio::null())
             .stdout(Stdio::null());
         // SAFETY: the closure runs in the forked child before exec and makes only
@@ -260,7 +257,10 @@ mod tests {
         let (mut sent, mut received) = (0, 0);
         let mut reply = Vec::new();
         while received < FRAMES {
-            assert!(Instant::now() < deadline, "stuck at {sent} sent, {received} received");
+            assert!(
+                Instant::now() < deadline,
+                "stuck at {sent} sent, {received} received"
+            );
             let mut progress = false;
             while sent < FRAMES {
                 let frame = frame_for(sent, 200);
@@ -274,7 +274,11 @@ mod tests {
             while let Some(record) = echo.inbox.try_pop(&mut reply).unwrap() {
                 assert_eq!(record, Record::Frame);
                 let expected = frame_for(received, 200);
-                let expected = if expected.is_empty() { vec![7] } else { expected };
+                let expected = if expected.is_empty() {
+                    vec![7]
+                } else {
+                    expected
+                };
                 assert_eq!(reply, expected, "frame {received}");
                 received += 1;
                 progress = true;

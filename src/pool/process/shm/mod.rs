@@ -2,7 +2,7 @@
 //!
 //! Each worker gets a `memfd` mapped in both processes ([`mapping`]), holding two rings of
 //! frames ([`ring`]): requests to the worker, replies from it. A side with nothing to read
-//! waits actively for a moment, then sleeps on a futex word in the ring ([`futex`]), which
+//! spins briefly, then sleeps on a wake word in the ring (`pool::wake`, a futex), which
 //! the writer wakes. [`channel`] puts the rings beside the socket, which still carries the
 //! handshake, frames too large for a ring, and the news of a peer's death.
 //!
@@ -15,7 +15,6 @@
 
 pub(crate) mod channel;
 mod echo;
-mod futex;
 pub(crate) mod mapping;
 pub(crate) mod ring;
 

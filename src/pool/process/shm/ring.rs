@@ -4,8 +4,8 @@
 //! header (one per ring, each field on its own cache line)
 //!   tail            u64   bytes ever written; only the producer stores it
 //!   head            u64   bytes ever read;    only the consumer stores it
-//!   reader_sleeps   u32   1 while the consumer sleeps on it (a futex word)
-//!   writer_sleeps   u32   1 while the producer sleeps on it, waiting for room
+//!   reader_wake     SharedWakeWord   the consumer waits on it for a record
+//!   writer_wake     SharedWakeWord   the producer waits on it for room
 //! data: `capacity` bytes (a power of two); position p lives at p % capacity
 //!   record: [len: u32 LE][len bytes]          a frame, possibly wrapping around the end
 //!           [u32::MAX]                        "the next frame is on the socket"
@@ -22,27 +22,26 @@
 //! ever made: a peer writing them while we copy can only give us wrong bytes, in our own
 //! buffer, which the frame's decoding then refuses.
 //!
-//! Waking: a side that found nothing to do waits actively for a moment, then sets its
-//! `…_sleeps` word and sleeps on it in the kernel (a futex); the other side, after each
-//! store of its position, wakes it only if that word is set — a system call only when
-//! someone sleeps. The store of a position and the load of the other side's word are both
-//! sequentially consistent, as are the sleeper's store of its word and its last look at the
-//! position, so one of the two always sees the other: no wake-up is lost.
+//! Waking: a side that found nothing to do waits on its wake word (`pool::wake`: a bounded
+//! spin, then a futex that is not process-private), and the other side, after each store of
+//! its position, wakes it — a system call only when it sleeps. The wake word is shared with a
+//! peer that may scribble on it: that can only cost the peer its own wake-ups, or us a
+//! spurious one, and every wait here is bounded by a `patrol` after which the caller looks
+//! whether the peer is still there.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use super::futex;
 use super::mapping::Mapping;
-use crate::pool::idle::ActiveWait;
+use crate::pool::wake::SharedWakeWord;
 
 /// The bytes one ring's header takes in the mapping.
 pub(crate) const HEADER: usize = 512;
 const TAIL: usize = 0;
 const HEAD: usize = 128;
-const READER_SLEEPS: usize = 256;
-const WRITER_SLEEPS: usize = 384;
+const READER_WAKE: usize = 256;
+const WRITER_WAKE: usize = 384;
 
 /// A record's length field.
 const LEN: usize = 4;
@@ -86,7 +85,10 @@ impl Ring {
         let header_end = header.checked_add(HEADER).expect("header in range");
         let data_end = data.checked_add(capacity).expect("data in range");
         assert!(header_end <= map.len() && data_end <= map.len());
-        assert!(header_end <= data || data_end <= header, "header and data overlap");
+        assert!(
+            header_end <= data || data_end <= header,
+            "header and data overlap"
+        );
         Ring {
             map,
             header,
@@ -110,10 +112,21 @@ impl Ring {
         unsafe { AtomicU64::from_ptr(self.map.base().add(self.header + field).cast()) }
     }
 
-    fn word(&self, field: usize) -> &AtomicU32 {
-        debug_assert!(field == READER_SLEEPS || field == WRITER_SLEEPS);
-        // SAFETY: as in `position`: inside the checked header, aligned, alive with `self`.
-        unsafe { AtomicU32::from_ptr(self.map.base().add(self.header + field).cast()) }
+    fn wake_word(&self, field: usize) -> &SharedWakeWord {
+        const _: () =
+            assert!(size_of::<SharedWakeWord>() <= HEAD && align_of::<SharedWakeWord>() <= 8);
+        debug_assert!(field == READER_WAKE || field == WRITER_WAKE);
+        // SAFETY: as in `position`: inside the checked header (a word fits in the 128 bytes
+        // at its offset, asserted above), aligned, alive with `self`. A `SharedWakeWord` is
+        // made of atomics only, for which every bit pattern is valid and zero is a fresh
+        // word, so a reference to it in shared memory is a reference to atomics, as above.
+        unsafe {
+            &*self
+                .map
+                .base()
+                .add(self.header + field)
+                .cast::<SharedWakeWord>()
+        }
     }
 
     /// Copies `src` into the data at position `at`, wrapping around the end.
@@ -155,31 +168,11 @@ impl Ring {
     }
 }
 
-/// Sleeps on `sleeps` until `ready()`: actively for a moment, then in the kernel for at most
-/// `patrol`. Returns whether `ready()` holds at the end.
-fn wait(sleeps: &AtomicU32, ready: impl Fn() -> bool, patrol: Duration) -> bool {
-    let mut active = ActiveWait::start();
-    loop {
-        if ready() {
-            return true;
-        }
-        if !active.again() {
-            break;
-        }
-    }
-    sleeps.store(1, Ordering::SeqCst);
-    if !ready() {
-        futex::wait(sleeps, 1, patrol);
-    }
-    sleeps.store(0, Ordering::Relaxed);
-    ready()
-}
-
-/// Wakes the other side if it sleeps on `sleeps` (after our position's `SeqCst` store).
-fn wake(sleeps: &AtomicU32) {
-    if sleeps.load(Ordering::SeqCst) != 0 && sleeps.swap(0, Ordering::SeqCst) != 0 {
-        futex::wake(sleeps);
-    }
+/// Waits on `word` until `ready()`: spinning, then asleep, for at most `patrol` in all.
+/// Returns whether `ready()` holds.
+fn wait(word: &SharedWakeWord, ready: impl Fn() -> bool, patrol: Duration) -> bool {
+    let deadline = Instant::now().checked_add(patrol);
+    word.wait_for(|| ready().then_some(()), deadline).is_some()
 }
 
 /// The writing side of a ring.
@@ -207,7 +200,10 @@ impl Producer {
     /// If the frame is larger than [`max_frame`](Self::max_frame): such a frame goes on the
     /// socket, announced by [`try_push_on_socket`](Self::try_push_on_socket).
     pub(crate) fn try_push(&mut self, frame: &[u8]) -> Result<bool, Corrupt> {
-        assert!(frame.len() <= self.max_frame(), "a frame larger than the ring");
+        assert!(
+            frame.len() <= self.max_frame(),
+            "a frame larger than the ring"
+        );
         let len = u32::try_from(frame.len()).expect("a ring is below 4 GiB");
         self.try_record(len, frame)
     }
@@ -226,7 +222,7 @@ impl Producer {
         self.ring.copy_in(self.tail.wrapping_add(LEN as u64), body);
         self.tail = self.tail.wrapping_add((LEN + body.len()) as u64);
         self.ring.position(TAIL).store(self.tail, Ordering::SeqCst);
-        wake(self.ring.word(READER_SLEEPS));
+        self.ring.wake_word(READER_WAKE).wake_one();
         Ok(true)
     }
 
@@ -245,7 +241,7 @@ impl Producer {
     pub(crate) fn wait_for_room(&self, len: usize, patrol: Duration) -> bool {
         let need = LEN + if len > self.max_frame() { 0 } else { len };
         let fits = || self.room().map_or(true, |room| room >= need); // corrupt: look now
-        wait(self.ring.word(WRITER_SLEEPS), fits, patrol)
+        wait(self.ring.wake_word(WRITER_WAKE), fits, patrol)
     }
 }
 
@@ -303,7 +299,7 @@ impl Consumer {
         };
         self.head = self.head.wrapping_add(taken as u64);
         self.ring.position(HEAD).store(self.head, Ordering::SeqCst);
-        wake(self.ring.word(WRITER_SLEEPS));
+        self.ring.wake_word(WRITER_WAKE).wake_one();
         Ok(Some(record))
     }
 
@@ -312,7 +308,9 @@ impl Consumer {
         let tail = self.ring.position(TAIL).load(Ordering::SeqCst);
         let available = tail.wrapping_sub(self.head);
         if available > self.ring.capacity as u64 {
-            return Err(Corrupt("the writer is more than a ring ahead of the reader"));
+            return Err(Corrupt(
+                "the writer is more than a ring ahead of the reader",
+            ));
         }
         Ok(available as usize)
     }
@@ -326,7 +324,7 @@ impl Consumer {
     /// `patrol`. Returns whether one is.
     pub(crate) fn wait_for_record(&self, patrol: Duration) -> bool {
         wait(
-            self.ring.word(READER_SLEEPS),
+            self.ring.wake_word(READER_WAKE),
             || !self.is_empty(),
             patrol,
         )
@@ -363,7 +361,7 @@ pub(crate) mod tests {
 
     fn forge_len(map: &Mapping, at: usize, len: u32) {
         // SAFETY: `at` is inside the data of the test ring, which `pair` put at 4096.
-        unsafe { AtomicU32::from_ptr(map.base().add(4096 + at).cast()) }
+        unsafe { std::sync::atomic::AtomicU32::from_ptr(map.base().add(4096 + at).cast()) }
             .store(len, Ordering::SeqCst);
     }
 
@@ -419,10 +417,12 @@ pub(crate) mod tests {
         let big: Vec<u8> = (0..60).collect();
         assert!(tx.try_push(&big).unwrap());
         assert_eq!(pop(&mut rx).unwrap(), big);
-        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            tx.try_push(&[0; 61])
-        }));
-        assert!(refused.is_err(), "a frame over the ring must go to the socket");
+        let refused =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tx.try_push(&[0; 61])));
+        assert!(
+            refused.is_err(),
+            "a frame over the ring must go to the socket"
+        );
     }
 
     #[test]
@@ -478,7 +478,10 @@ pub(crate) mod tests {
         assert!(tx.try_push(b"abcd").unwrap());
         forge(&map, HEAD, 100); // the reader claims to have read past what was written
         assert!(tx.try_push(b"x").is_err());
-        assert!(tx.wait_for_room(1, Duration::ZERO), "a corrupt ring is looked at now");
+        assert!(
+            tx.wait_for_room(1, Duration::ZERO),
+            "a corrupt ring is looked at now"
+        );
     }
 
     #[test]
