@@ -13,7 +13,7 @@ use super::wake::WakeWord;
 
 /// Where the receivers of a channel wait; every send on the channel must be followed by
 /// [`ring`](Bell::ring).
-pub(crate) struct Bell(WakeWord);
+pub(crate) struct Bell(pub(super) WakeWord);
 
 impl Bell {
     pub(crate) fn new() -> Self {
@@ -24,12 +24,6 @@ impl Bell {
     /// sleeps: call it after each send.
     pub(crate) fn ring(&self) {
         self.0.wake_one();
-    }
-
-    /// Whether a receiver spins or sleeps in [`next_message`] now.
-    #[cfg(feature = "mpi")]
-    pub(crate) fn has_waiters(&self) -> bool {
-        self.0.has_waiters()
     }
 }
 
@@ -69,18 +63,14 @@ pub(crate) struct ActiveWait {
 
 #[cfg(feature = "mpi")]
 impl ActiveWait {
-    /// Starts waiting now for at most `window`, spinning in place for the first
-    /// [`SPIN_POLLS`](super::wake::SPIN_POLLS) polls if `spin_first`.
-    pub(crate) fn for_at_most(window: std::time::Duration, spin_first: bool) -> Self {
+    /// Starts waiting now for at most `window`, spinning in place for the first `spins`
+    /// polls (see `mpi::spin`).
+    pub(super) fn new(window: std::time::Duration, spins: u32) -> Self {
         ActiveWait {
             started: std::time::Instant::now(),
             polls: 0,
             window,
-            spins: if spin_first {
-                super::wake::SPIN_POLLS
-            } else {
-                0
-            },
+            spins,
         }
     }
 

@@ -54,7 +54,7 @@ impl<F: TaskOnce<Args>, Args: Send + 'static> RunsImpl<F, Args> for Threads {
 
 /// The running thread backend.
 pub struct ThreadEngine {
-    shared: Arc<Shared>,
+    shared: Arc<WorkerThreads>,
 }
 
 impl std::fmt::Debug for ThreadEngine {
@@ -65,7 +65,7 @@ impl std::fmt::Debug for ThreadEngine {
     }
 }
 
-struct Shared {
+struct WorkerThreads {
     queue: JobQueue<ThreadJob>,
     initializer: Option<ThreadInit>,
     max_tasks_per_child: Option<usize>,
@@ -81,7 +81,7 @@ impl Engine for ThreadEngine {
 
     fn start(config: Config<ThreadInit>) -> Result<Self> {
         let engine = ThreadEngine {
-            shared: Arc::new(Shared {
+            shared: Arc::new(WorkerThreads {
                 queue: JobQueue::new(config.workers),
                 initializer: config.initializer,
                 max_tasks_per_child: config.max_tasks_per_child,
@@ -131,7 +131,7 @@ impl Drop for ThreadEngine {
 }
 
 /// Starts one worker thread. `ready` (at start-up only) receives the initializer's outcome.
-fn spawn_worker(shared: &Arc<Shared>, ready: Option<Sender<Result<()>>>) -> Result<()> {
+fn spawn_worker(shared: &Arc<WorkerThreads>, ready: Option<Sender<Result<()>>>) -> Result<()> {
     let number = shared.spawned.fetch_add(1, Ordering::Relaxed);
     shared.queue.worker_started();
     let worker_shared = Arc::clone(shared);
@@ -146,7 +146,7 @@ fn spawn_worker(shared: &Arc<Shared>, ready: Option<Sender<Result<()>>>) -> Resu
         })
 }
 
-fn worker(shared: Arc<Shared>, ready: Option<Sender<Result<()>>>) {
+fn worker(shared: Arc<WorkerThreads>, ready: Option<Sender<Result<()>>>) {
     // Everything this thread runs — initializer, tasks, callbacks — is this pool's code.
     let _inside = reentry::enter(shared.pool);
     let initialized = match &shared.initializer {
@@ -173,7 +173,7 @@ fn worker(shared: Arc<Shared>, ready: Option<Sender<Result<()>>>) {
     shared.queue.worker_exited();
 }
 
-fn run_jobs(shared: &Arc<Shared>) {
+fn run_jobs(shared: &Arc<WorkerThreads>) {
     let mut tasks_done = 0;
     while let Some(job) = shared.queue.next() {
         job();

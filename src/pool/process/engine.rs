@@ -15,14 +15,13 @@ use crossbeam::channel::{self, Sender};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use super::entry;
-use super::job::ProcessJob;
 use super::spawn::{self, Launch, Worker};
-use super::wire::{EXIT, MAX_FRAME};
 use super::worker::started_as_worker_without_init;
-use crate::pool::WorkerExit;
+use crate::error::WorkerExit;
 use crate::pool::backend::{Config, Engine};
 use crate::pool::queue::{JobQueue, all_ready};
+use crate::pool::remote::wire::{EXIT, MAX_FRAME};
+use crate::pool::remote::{RemoteJob, entry};
 use crate::{Error, Result};
 
 /// How long dropping a pool waits for its drivers after killing their workers.
@@ -30,7 +29,7 @@ const DROP_GRACE: Duration = Duration::from_secs(10);
 
 /// The running process backend.
 pub struct ProcessEngine {
-    shared: Arc<Shared>,
+    shared: Arc<WorkerProcesses>,
 }
 
 impl std::fmt::Debug for ProcessEngine {
@@ -41,8 +40,8 @@ impl std::fmt::Debug for ProcessEngine {
     }
 }
 
-struct Shared {
-    queue: JobQueue<ProcessJob>,
+struct WorkerProcesses {
+    queue: JobQueue<RemoteJob>,
     launch: Launch,
     max_tasks_per_child: Option<usize>,
     /// The pid of each driver's current worker, for `terminate` to kill. A driver clears its
@@ -51,7 +50,7 @@ struct Shared {
 }
 
 impl Engine for ProcessEngine {
-    type Job = ProcessJob;
+    type Job = RemoteJob;
     /// The initializer's entry offset, or why its code cannot be named to a worker.
     type Init = Result<u64, String>;
 
@@ -70,7 +69,7 @@ impl Engine for ProcessEngine {
             .transpose()
             .map_err(|reason| Error::WorkerStart { reason })?;
         let engine = ProcessEngine {
-            shared: Arc::new(Shared {
+            shared: Arc::new(WorkerProcesses {
                 queue: JobQueue::new(config.workers),
                 launch: Launch::for_this_program(initializer)?,
                 max_tasks_per_child: config.max_tasks_per_child,
@@ -85,7 +84,7 @@ impl Engine for ProcessEngine {
             engine.shared.queue.worker_started();
             let started = thread::Builder::new()
                 .name(name.clone())
-                .spawn(move || drive(&shared, slot, ready));
+                .spawn(move || run_driver(&shared, slot, ready));
             if let Err(source) = started {
                 engine.shared.queue.worker_exited();
                 engine.terminate();
@@ -100,7 +99,7 @@ impl Engine for ProcessEngine {
         Ok(engine)
     }
 
-    fn submit(&self, job: ProcessJob, action: &'static str) -> Result<(), (ProcessJob, Error)> {
+    fn submit(&self, job: RemoteJob, action: &'static str) -> Result<(), (RemoteJob, Error)> {
         self.shared.queue.submit(job, action)
     }
 
@@ -130,7 +129,7 @@ impl Drop for ProcessEngine {
     }
 }
 
-impl Shared {
+impl WorkerProcesses {
     fn terminate(&self) {
         self.queue.terminate(|| self.kill_workers());
     }
@@ -158,7 +157,7 @@ impl Shared {
 }
 
 /// One driver: starts its worker, then feeds it chunks until told to stop.
-fn drive(shared: &Shared, slot: usize, ready: Sender<Result<()>>) {
+fn run_driver(shared: &WorkerProcesses, slot: usize, ready: Sender<Result<()>>) {
     let mut worker = match start_worker(shared, slot) {
         Ok(worker) => Some(worker),
         Err(error) => {
@@ -169,7 +168,7 @@ fn drive(shared: &Shared, slot: usize, ready: Sender<Result<()>>) {
     if worker.is_some() {
         let _ = ready.send(Ok(()));
         drop(ready);
-        serve(shared, slot, &mut worker);
+        feed_worker(shared, slot, &mut worker);
     }
     if let Some(worker) = worker.take() {
         retire(shared, slot, worker);
@@ -177,7 +176,7 @@ fn drive(shared: &Shared, slot: usize, ready: Sender<Result<()>>) {
     shared.queue.worker_exited();
 }
 
-fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
+fn feed_worker(shared: &WorkerProcesses, slot: usize, worker: &mut Option<Worker>) {
     let mut request = Vec::new();
     let mut reply = Vec::new();
     let mut tasks_done = 0;
@@ -245,7 +244,7 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
     }
 }
 
-fn start_worker(shared: &Shared, slot: usize) -> Result<Worker> {
+fn start_worker(shared: &WorkerProcesses, slot: usize) -> Result<Worker> {
     let worker = spawn::spawn(&shared.launch)?;
     shared.set_pid(slot, Some(worker.pid()));
     if shared.terminated() {
@@ -256,7 +255,7 @@ fn start_worker(shared: &Shared, slot: usize) -> Result<Worker> {
 }
 
 /// Says goodbye to a worker (or kills it, if the pool was terminated) and reaps it.
-fn retire(shared: &Shared, slot: usize, mut worker: Worker) {
+fn retire(shared: &WorkerProcesses, slot: usize, mut worker: Worker) {
     if shared.terminated() {
         let _ = worker.child.kill();
     } else {
@@ -266,7 +265,7 @@ fn retire(shared: &Shared, slot: usize, mut worker: Worker) {
 }
 
 /// Waits for a worker that has exited or is about to, and says how it ended.
-fn reap(shared: &Shared, slot: usize, mut worker: Worker) -> WorkerExit {
+fn reap(shared: &WorkerProcesses, slot: usize, mut worker: Worker) -> WorkerExit {
     shared.set_pid(slot, None);
     drop(worker.channel); // a worker still reading sees the end of its input and exits
     worker

@@ -15,9 +15,11 @@ use std::sync::Arc;
 use super::patient::Patient;
 use super::shm::channel::{Channel, DRIVER_PATROL, End, SHARED_LEN};
 use super::shm::mapping::Mapping;
-use super::wire::{self, ExecutableId, Hello, MAGIC, MAX_READY, PROTOCOL, Ready, SharedMemory};
 use super::worker::{WORKER_ENV, exit_code};
-use crate::pool::WorkerExit;
+use crate::error::WorkerExit;
+use crate::pool::remote::wire::{
+    self, ExecutableId, Hello, MAGIC, MAX_READY, PROTOCOL, Ready, SharedMemory,
+};
 use crate::{Error, Result};
 
 /// How long a new worker may take to reach `init()` and answer the handshake. Generous: a

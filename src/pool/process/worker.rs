@@ -8,15 +8,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::libc;
 
-use super::entry::{chunk_entry_at, init_entry_at};
 use super::patient::Patient;
 use super::shm::channel::{Channel, End, SHARED_LEN, WORKER_PATROL};
 use super::shm::mapping::Mapping;
-use super::wire::{
-    self, BAD_ARGUMENTS, EXIT, ExecutableId, Hello, MAGIC, MAX_FRAME, MAX_HELLO, MAX_READY,
-    OUTCOMES, PROTOCOL, RUN, Ready,
-};
 use crate::panic_message::catch;
+use crate::pool::remote::entry::init_entry_at;
+use crate::pool::remote::wire::{
+    self, EXIT, ExecutableId, Hello, MAGIC, MAX_FRAME, MAX_HELLO, MAX_READY, PROTOCOL, RUN, Ready,
+};
+use crate::pool::remote::{Unrunnable, run_request};
 
 /// The environment variable through which a pool tells its worker
 /// `<socket fd>:<token>:<pool's pid>:<stdout fd or ->`.
@@ -62,7 +62,7 @@ pub(crate) fn serve_if_worker() {
         return;
     };
     SERVING.store(true, Ordering::Release);
-    let code = match serve(&spec) {
+    let code = match serve_parent(&spec) {
         Ok(code) => code,
         Err(Refusal(reason)) => {
             // The worker's stderr is the only place left to say why it refuses.
@@ -80,7 +80,9 @@ pub(crate) fn serve_if_worker() {
 /// Why a worker refuses its request stream; it has executed nothing.
 struct Refusal(String);
 
-fn serve(spec: &str) -> Result<i32, Refusal> {
+/// Shakes hands with the pool that started this process, then answers its tasks; returns the
+/// exit code.
+fn serve_parent(spec: &str) -> Result<i32, Refusal> {
     let Spec { fd, token, stdout } = parse_spec(spec)?;
     // SAFETY: the pool that started us put the socket's number in the environment and kept the
     // descriptor open across exec for us; nothing else in this process owns it. Should the
@@ -127,7 +129,7 @@ fn serve(spec: &str) -> Result<i32, Refusal> {
         return Ok(exit_code::INITIALIZER_PANICKED);
     }
     match Patient::new(socket) {
-        Ok(socket) => Ok(serve_tasks(&mut match shared {
+        Ok(socket) => Ok(answer_tasks(&mut match shared {
             Some(map) => Channel::over_shared_memory(socket, map, End::Worker, WORKER_PATROL),
             None => Channel::over_socket(socket),
         })),
@@ -273,7 +275,7 @@ fn check_hello(hello: &Hello, token: u128) -> Result<(), Refusal> {
 }
 
 /// Answers task frames until the parent says goodbye or goes away; returns the exit code.
-fn serve_tasks(channel: &mut Channel) -> i32 {
+fn answer_tasks(channel: &mut Channel) -> i32 {
     let mut request = Vec::new();
     let mut reply = Vec::new();
     loop {
@@ -288,22 +290,15 @@ fn serve_tasks(channel: &mut Channel) -> i32 {
         };
         match kind {
             EXIT => return exit_code::DONE,
-            RUN if body.len() >= 8 => {
-                let (offset, args) = body.split_at(8);
-                let offset = u64::from_le_bytes(offset.try_into().expect("eight bytes"));
-                reply.clear();
-                reply.push(OUTCOMES);
-                // SAFETY: the handshake proved the parent runs this same executable, and it
-                // only sends offsets of entry points.
-                let Some(entry) = (unsafe { chunk_entry_at(offset) }) else {
+            // SAFETY: the handshake proved the parent runs this same executable, and it only
+            // sends offsets of entry points.
+            RUN => match unsafe { run_request(body, &mut reply) } {
+                Ok(()) => {}
+                Err(Unrunnable::Truncated) => return refuse_midway("an unknown frame"),
+                Err(Unrunnable::UnknownEntry) => {
                     return refuse_midway("an entry offset outside this executable");
-                };
-                if let Err(message) = entry(args, &mut reply) {
-                    reply.clear();
-                    reply.push(BAD_ARGUMENTS);
-                    reply.extend_from_slice(message.as_bytes());
                 }
-            }
+            },
             _ => return refuse_midway("an unknown frame"),
         }
         if channel.send(&reply).is_err() {

@@ -18,7 +18,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use super::mapping::Mapping;
 use super::ring::{self, Consumer, Producer, Record, Ring};
 use crate::pool::process::patient::Patient;
-use crate::pool::process::wire;
+use crate::pool::remote::wire;
 
 /// How many bytes each ring holds: a lab-sized chunk of arguments (25,000 rows) fits.
 pub(crate) const RING_CAPACITY: usize = 1 << 20;
