@@ -31,6 +31,7 @@ mod buffer;
 mod builder;
 mod callbacks;
 mod chunksize;
+mod engine;
 mod idle;
 mod imap;
 mod init;

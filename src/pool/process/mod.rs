@@ -1,10 +1,10 @@
 //! The process backend: workers are re-executions of this program, one driver thread each.
 //!
 //! What a task is and how its bytes look is the `remote` layer's, shared with MPI; here is
-//! only how a worker process is started (`spawn`), fed (`engine`), and how it serves
+//! only how a worker process is started (`spawn`), fed (`driver`), and how it serves
 //! (`worker`).
 
-mod engine;
+mod driver;
 mod patient;
 mod shm;
 mod spawn;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use engine::ProcessEngine;
+use driver::ProcessDriver;
 #[doc(hidden)]
 pub use shm::ShmEcho;
 pub(crate) use shm::serve_if_echo;
@@ -24,12 +24,13 @@ pub(crate) use worker::serve_if_worker;
 use super::backend::sealed::{BackendImpl, RunsImpl};
 use super::backend::{Backend, Processes};
 use super::buffer::Chunk;
+use super::engine::PoolEngine;
 use super::remote::{self, RemoteJob};
 use super::sink::Sink;
 use super::task::Task;
 
 impl BackendImpl for Processes {
-    type Engine = ProcessEngine;
+    type Engine = PoolEngine<ProcessDriver>;
 }
 
 impl Backend for Processes {

@@ -205,6 +205,9 @@ pub(crate) fn append_within<T: Serialize + ?Sized>(
     })
 }
 
+/// The bytes before each item's own: its length.
+pub(crate) const ITEM_LENGTH: usize = 4;
+
 /// Encodes `value` as one item: its length as a `u32`, then its bytes.
 pub(crate) fn append_item<T: Serialize + ?Sized>(
     value: &T,
@@ -212,10 +215,10 @@ pub(crate) fn append_item<T: Serialize + ?Sized>(
     limit: usize,
 ) -> Result<(), EncodeError> {
     let mark = out.len();
-    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&[0; ITEM_LENGTH]);
     append_within(value, out, limit).inspect_err(|_| out.truncate(mark))?;
-    let len = u32::try_from(out.len() - mark - 4).expect("a frame's limit fits in a u32");
-    out[mark..mark + 4].copy_from_slice(&len.to_le_bytes());
+    let len = u32::try_from(out.len() - mark - ITEM_LENGTH).expect("a frame's limit fits in a u32");
+    out[mark..mark + ITEM_LENGTH].copy_from_slice(&len.to_le_bytes());
     Ok(())
 }
 

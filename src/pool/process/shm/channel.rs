@@ -5,8 +5,9 @@
 //! notice in the ring that says so: the reader takes records from the ring in order and
 //! reads the socket only when a notice tells it to, so frames arrive in the order they were
 //! sent whichever way each went. The socket also tells the reader that the peer died: a
-//! reader asleep on its ring wakes every `patrol` to look at the socket, and a closed socket
-//! with nothing in the ring means the peer is gone.
+//! reader asleep on its ring wakes every `patrol` to look at the peer's pidfd (the driver's
+//! end has one, see `patient`) and the socket, and an exited peer or a closed socket with
+//! nothing in the ring means the peer is gone.
 
 use std::io;
 use std::os::fd::AsFd;
@@ -120,7 +121,9 @@ impl Channel {
             if sent {
                 break;
             }
-            if !out.wait_for_room(frame.len(), *patrol) && hung_up(socket)? {
+            if !out.wait_for_room(frame.len(), *patrol)
+                && (socket.peer_exited() || hung_up(socket)?)
+            {
                 return Err(io::ErrorKind::BrokenPipe.into());
             }
         }
@@ -158,7 +161,15 @@ impl Channel {
                 Some(Record::OnSocket) => return wire::read_frame(socket, buf, limit),
                 None => {}
             }
-            if inbox.wait_for_record(*patrol) || !readable(socket)? {
+            if inbox.wait_for_record(*patrol) {
+                continue;
+            }
+            // The peer process exited (its pidfd says so, where we have one): whatever it
+            // wrote before it died is in the ring, so look there once more.
+            if socket.peer_exited() && inbox.is_empty() {
+                return Ok(false);
+            }
+            if !readable(socket)? {
                 continue;
             }
             // Something on the socket. A notice is always in the ring before its frame is on

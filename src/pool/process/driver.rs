@@ -1,4 +1,5 @@
-//! The process backend's parent side: one driver thread per worker process.
+//! The process backend's parent side: one driver thread per worker process, started and
+//! stopped by the pool's engine (`pool::engine`).
 //!
 //! A driver owns its worker: it starts it (so the worker dies with the driver's thread, see
 //! `spawn`), sends it one chunk at a time from the pool's queue, and reads the reply. When the
@@ -8,53 +9,52 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
-use std::time::{Duration, Instant};
-
-use crossbeam::channel::{self, Sender};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use std::time::Duration;
 
 use super::spawn::{self, Launch, Worker};
 use super::worker::started_as_worker_without_init;
 use crate::error::WorkerExit;
-use crate::pool::backend::{Config, Engine};
-use crate::pool::queue::{JobQueue, all_ready};
+use crate::pool::backend::Config;
+use crate::pool::engine::{Crew, Driver, Ready};
+use crate::pool::reentry::{self, PoolId};
 use crate::pool::remote::wire::{EXIT, MAX_FRAME};
 use crate::pool::remote::{RemoteJob, entry};
 use crate::{Error, Result};
 
-/// How long dropping a pool waits for its drivers after killing their workers.
-const DROP_GRACE: Duration = Duration::from_secs(10);
-
-/// The running process backend.
-pub struct ProcessEngine {
-    shared: Arc<WorkerProcesses>,
-}
-
-impl std::fmt::Debug for ProcessEngine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProcessEngine")
-            .field("closed", &self.shared.queue.is_closed())
-            .finish_non_exhaustive()
-    }
-}
-
-struct WorkerProcesses {
-    queue: JobQueue<RemoteJob>,
+/// The process backend's part of the pool's engine: each of the pool's threads drives one
+/// worker process.
+pub struct ProcessDriver {
     launch: Launch,
     max_tasks_per_child: Option<usize>,
     /// The pid of each driver's current worker, for `terminate` to kill. A driver clears its
     /// entry before it reaps the worker, so a pid here never names a reused process id.
     pids: Mutex<Vec<Option<u32>>>,
+    /// The pool the drivers serve: they are its workers (see `reentry`).
+    pool: PoolId,
 }
 
-impl Engine for ProcessEngine {
+/// What a driver shares with the others: the engine's crew, around this backend's part.
+type WorkerProcesses = Crew<ProcessDriver>;
+
+impl std::fmt::Debug for ProcessDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessDriver")
+            .field("max_tasks_per_child", &self.max_tasks_per_child)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Driver for ProcessDriver {
     type Job = RemoteJob;
     /// The initializer's entry offset, or why its code cannot be named to a worker.
     type Init = Result<u64, String>;
+    const ENGINE: &'static str = "ProcessEngine";
+    const THREAD: &'static str = "pool-driver";
+    /// Dropping a pool kills its workers; their drivers reap them, so no process — not even a
+    /// zombie — outlives the pool. This is how long the drop waits for that.
+    const DROP_GRACE: Option<Duration> = Some(Duration::from_secs(10));
 
-    fn start(config: Config<Result<u64, String>>) -> Result<Self> {
+    fn new(config: Config<Result<u64, String>>) -> Result<Self> {
         if started_as_worker_without_init() {
             return Err(Error::WorkerStart {
                 reason: "this process was started as a pool worker but did not call \
@@ -68,72 +68,24 @@ impl Engine for ProcessEngine {
             .initializer
             .transpose()
             .map_err(|reason| Error::WorkerStart { reason })?;
-        let engine = ProcessEngine {
-            shared: Arc::new(WorkerProcesses {
-                queue: JobQueue::new(config.workers),
-                launch: Launch::for_this_program(initializer)?,
-                max_tasks_per_child: config.max_tasks_per_child,
-                pids: Mutex::new(vec![None; config.workers]),
-            }),
-        };
-        let (ready_tx, ready_rx) = channel::bounded(config.workers);
-        for slot in 0..config.workers {
-            let shared = Arc::clone(&engine.shared);
-            let ready = ready_tx.clone();
-            let name = format!("pool-driver-{slot}");
-            engine.shared.queue.worker_started();
-            let started = thread::Builder::new()
-                .name(name.clone())
-                .spawn(move || run_driver(&shared, slot, ready));
-            if let Err(source) = started {
-                engine.shared.queue.worker_exited();
-                engine.terminate();
-                return Err(Error::ThreadSpawn { name, source });
-            }
-        }
-        drop(ready_tx);
-        if let Err(error) = all_ready(&ready_rx) {
-            engine.terminate();
-            return Err(error);
-        }
-        Ok(engine)
+        Ok(ProcessDriver {
+            launch: Launch::for_this_program(initializer)?,
+            max_tasks_per_child: config.max_tasks_per_child,
+            pids: Mutex::new(vec![None; config.workers]),
+            pool: config.pool,
+        })
     }
 
-    fn submit(&self, job: RemoteJob, action: &'static str) -> Result<(), (RemoteJob, Error)> {
-        self.shared.queue.submit(job, action)
+    fn run(crew: &Arc<Crew<Self>>, slot: usize, ready: Ready) {
+        run_driver(crew, slot, ready);
     }
 
-    fn close(&self) {
-        self.shared.queue.close();
-    }
-
-    fn terminate(&self) {
-        self.shared.terminate();
-    }
-
-    fn join(&self, deadline: Option<Instant>) -> bool {
-        self.shared.queue.join(deadline)
-    }
-
-    fn is_closed(&self) -> bool {
-        self.shared.queue.is_closed()
+    fn on_terminate(&self) {
+        self.kill_workers();
     }
 }
 
-impl Drop for ProcessEngine {
-    fn drop(&mut self) {
-        // Dropping a pool terminates it: workers are killed, and reaped by their drivers, so
-        // no process — not even a zombie — outlives the pool.
-        self.terminate();
-        self.join(Instant::now().checked_add(DROP_GRACE));
-    }
-}
-
-impl WorkerProcesses {
-    fn terminate(&self) {
-        self.queue.terminate(|| self.kill_workers());
-    }
-
+impl ProcessDriver {
     fn kill_workers(&self) {
         for pid in self
             .pids
@@ -142,13 +94,9 @@ impl WorkerProcesses {
             .iter()
             .flatten()
         {
-            // The worker may have just exited on its own; then there is nothing to kill.
-            let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
+            // The worker and what its tasks started: its process group (see `spawn`).
+            spawn::kill_group(*pid);
         }
-    }
-
-    fn terminated(&self) -> bool {
-        self.queue.is_terminated()
     }
 
     fn set_pid(&self, slot: usize, pid: Option<u32>) {
@@ -157,23 +105,23 @@ impl WorkerProcesses {
 }
 
 /// One driver: starts its worker, then feeds it chunks until told to stop.
-fn run_driver(shared: &WorkerProcesses, slot: usize, ready: Sender<Result<()>>) {
-    let mut worker = match start_worker(shared, slot) {
-        Ok(worker) => Some(worker),
-        Err(error) => {
-            let _ = ready.send(Err(error));
-            None
-        }
+fn run_driver(shared: &WorkerProcesses, slot: usize, ready: Ready) {
+    // Everything this thread runs — callbacks, and the drops of arguments and unclaimed
+    // results — is the pool's code: a wait on the pool from here is refused, not a hang.
+    let _working = reentry::work_for(shared.driver.pool);
+    let (mut worker, started) = match start_worker(shared, slot) {
+        Ok(worker) => (Some(worker), Ok(())),
+        Err(error) => (None, Err(error)),
     };
+    if let Some(ready) = ready {
+        let _ = ready.send(started);
+    }
     if worker.is_some() {
-        let _ = ready.send(Ok(()));
-        drop(ready);
         feed_worker(shared, slot, &mut worker);
     }
     if let Some(worker) = worker.take() {
         retire(shared, slot, worker);
     }
-    shared.queue.worker_exited();
 }
 
 fn feed_worker(shared: &WorkerProcesses, slot: usize, worker: &mut Option<Worker>) {
@@ -221,7 +169,7 @@ fn feed_worker(shared: &WorkerProcesses, slot: usize, worker: &mut Option<Worker
                 let dead = worker.take().expect("the worker was running");
                 let pid = dead.pid();
                 let exit = reap(shared, slot, dead);
-                if shared.terminated() {
+                if shared.queue.is_terminated() {
                     job.fail(&|| Error::PoolTerminated);
                     return;
                 }
@@ -231,11 +179,11 @@ fn feed_worker(shared: &WorkerProcesses, slot: usize, worker: &mut Option<Worker
                 continue;
             }
         }
-        if shared.terminated() {
+        if shared.queue.is_terminated() {
             return;
         }
         tasks_done += 1;
-        if shared.max_tasks_per_child == Some(tasks_done) {
+        if shared.driver.max_tasks_per_child == Some(tasks_done) {
             // Python's maxtasksperchild: retire this worker, start a fresh one.
             retire(shared, slot, worker.take().expect("the worker was running"));
             *worker = start_worker(shared, slot).ok();
@@ -245,31 +193,29 @@ fn feed_worker(shared: &WorkerProcesses, slot: usize, worker: &mut Option<Worker
 }
 
 fn start_worker(shared: &WorkerProcesses, slot: usize) -> Result<Worker> {
-    let worker = spawn::spawn(&shared.launch)?;
-    shared.set_pid(slot, Some(worker.pid()));
-    if shared.terminated() {
+    let worker = spawn::spawn(&shared.driver.launch)?;
+    shared.driver.set_pid(slot, Some(worker.pid()));
+    if shared.queue.is_terminated() {
         // `terminate` ran while this worker was starting and could not see its pid.
-        shared.kill_workers();
+        shared.driver.kill_workers();
     }
     Ok(worker)
 }
 
 /// Says goodbye to a worker (or kills it, if the pool was terminated) and reaps it.
 fn retire(shared: &WorkerProcesses, slot: usize, mut worker: Worker) {
-    if shared.terminated() {
-        let _ = worker.child.kill();
+    if shared.queue.is_terminated() {
+        spawn::kill_group(worker.pid());
     } else {
         let _ = worker.channel.send(&[EXIT]);
     }
     reap(shared, slot, worker);
 }
 
-/// Waits for a worker that has exited or is about to, and says how it ended.
+/// Waits for a worker that has exited or is about to, kills what its tasks left running (its
+/// process group), and says how it ended.
 fn reap(shared: &WorkerProcesses, slot: usize, mut worker: Worker) -> WorkerExit {
-    shared.set_pid(slot, None);
+    shared.driver.set_pid(slot, None);
     drop(worker.channel); // a worker still reading sees the end of its input and exits
-    worker
-        .child
-        .wait()
-        .map_or(WorkerExit::Unknown, WorkerExit::from)
+    spawn::reap(&mut worker.child).map_or(WorkerExit::Unknown, WorkerExit::from)
 }
