@@ -1,6 +1,10 @@
 //! The process pool: one-at-a-time round trips, the lab's `map` over 200,000 rows, and
 //! CPU-bound prime counting, with the thread pool and a plain loop in the same run.
 //!
+//! The round trips have a floor beside them: a raw ping-pong of 16 bytes between this process
+//! and another, through the same shared-memory rings and waits a pool worker uses, without the
+//! pool (no queue, no driver thread, no encoding, no task).
+//!
 //! ```sh
 //! cargo bench --bench pool_processes
 //! BENCH_QUICK=1 cargo bench --bench pool_processes    # a smoke run, in seconds
@@ -13,7 +17,10 @@ use std::io::{self, Write};
 use concurrency_lab::bench::{Bench, Group, Report, compare};
 use concurrency_lab::lab::primes::{blocks, primes_in};
 use concurrency_lab::lab::range_count::{howmany_within_range_rowonly, random_rows};
-use concurrency_lab::pool::{self, MapOptions, ProcessPool, ThreadPool};
+use concurrency_lab::pool::{self, MapOptions, ProcessPool, ShmEcho, ThreadPool};
+
+#[path = "common/goals.rs"]
+mod goals;
 
 const WORKERS: usize = 2;
 
@@ -35,7 +42,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out,
         "== one task at a time: apply_async(plus_one, (n,)).get()"
     )?;
+    const FLOOR: &str = "raw shared-memory ping-pong (floor)";
+    let mut floor = ShmEcho::start()?;
     let round_trips = Group::new()
+        .bench(Bench::new(FLOOR), || {
+            floor.round_trip(&[7; 16]).expect("echo").len()
+        })
         .bench(Bench::new("ProcessPool"), || {
             processes
                 .apply_async(plus_one, (7,))
@@ -51,7 +63,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .expect("get")
         })
         .run()?;
-    table(&mut out, &round_trips, "ProcessPool")?;
+    table(&mut out, &round_trips, FLOOR)?;
+    drop(floor);
 
     writeln!(
         out,
@@ -88,6 +101,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .run()?;
     table(&mut out, &map, "sequential loop")?;
+    let (pooled, sequential) = (
+        median(&map, "ProcessPool::map"),
+        median(&map, "sequential loop"),
+    );
+    let (round_trip, floor) = (
+        median(&round_trips, "ProcessPool"),
+        median(&round_trips, FLOOR),
+    );
+    // Issue 19's goal rows of this benchmark, written at the end (`common/goals.rs`).
+    let goal_rows = vec![
+        goals::Row::now(
+            "process_round_trip_vs_shm_floor",
+            round_trip / floor,
+            goals::versus("ProcessPool", round_trip, FLOOR, floor),
+        ),
+        goals::Row::now(
+            "lab_map_processes_vs_sequential",
+            pooled / sequential,
+            goals::versus("ProcessPool::map", pooled, "sequential loop", sequential),
+        ),
+    ];
 
     writeln!(
         out,
@@ -144,7 +178,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .run()?;
     table(&mut out, &primes, "sequential")?;
+    goals::record("pool_processes", &goal_rows)?;
     Ok(())
+}
+
+/// The median of the report named `name`, or NaN if there is none.
+fn median(reports: &[Report], name: &str) -> f64 {
+    reports
+        .iter()
+        .find(|report| report.name == name)
+        .map_or(f64::NAN, |report| report.stats.median)
 }
 
 fn table(out: &mut impl Write, reports: &[Report], baseline: &str) -> io::Result<()> {

@@ -1,6 +1,7 @@
 """The lab's Python side of benches/pool_*.rs, for the same-machine comparison in PERFORMANCE.md.
 
     python3 benches/pool_python.py
+    python3 benches/pool_python.py round-trip   # only the round trip, in ns (benches/contention.rs)
 
 Prints the median of 5 runs of: an apply_async(...).get() round trip on a 2-process Pool,
 Pool.map of howmany_within_range over 200,000 rows x 5, and primes in 60 blocks of 50,000 on
@@ -52,6 +53,15 @@ def median_of(f, runs=5):
     return statistics.median(times)
 
 
+def round_trip():
+    """The median apply_async+get round trip on a 2-process Pool, in nanoseconds."""
+    with mp.Pool(2) as pool:
+        n = 500
+        pool.apply_async(plus_one, (0,)).get()  # the workers are up
+        trip = median_of(lambda: [pool.apply_async(plus_one, (i,)).get() for i in range(n)], runs=3) / n
+        print(f"{trip * 1e9:.0f}")
+
+
 def main():
     random.seed(2024)
     rows = [[random.randrange(10) for _ in range(5)] for _ in range(200_000)]
@@ -69,4 +79,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if sys.argv[1:] == ["round-trip"]:
+        round_trip()
+    else:
+        main()

@@ -1,5 +1,6 @@
 //! The thread pool against rayon, the best peer, measured in the same run:
-//! a million-item `map`, one-at-a-time round trips, and CPU-bound prime counting.
+//! a million-item `map`, one-at-a-time round trips, the lab's map over 200,000 owned rows, and
+//! CPU-bound prime counting. Writes its rows of issue 19's goals table (`common/goals.rs`).
 //!
 //! ```sh
 //! cargo bench --bench pool_threads
@@ -10,9 +11,14 @@ use std::io::{self, Write};
 
 use concurrency_lab::bench::{Bench, Group, Report, compare};
 use concurrency_lab::lab::primes::{blocks, primes_in};
+use concurrency_lab::lab::range_count::{howmany_within_range_rowonly, random_rows};
 use concurrency_lab::pool::{MapOptions, ThreadPool};
 use crossbeam::channel;
 use rayon::prelude::*;
+
+#[path = "common/goals.rs"]
+mod goals;
+use goals::Row;
 
 const WORKERS: usize = 2;
 
@@ -50,6 +56,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .run()?;
     table(&mut out, &map, "rayon into_par_iter().map().collect()")?;
+    let mut rows = vec![versus(
+        "map_square_vs_rayon",
+        &map,
+        "ThreadPool::map",
+        "rayon into_par_iter().map().collect()",
+    )];
 
     writeln!(
         out,
@@ -72,6 +84,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .run()?;
     table(&mut out, &round_trips, "rayon spawn + channel")?;
+    rows.push(versus(
+        "thread_round_trip_vs_rayon",
+        &round_trips,
+        "ThreadPool::apply_async + get",
+        "rayon spawn + channel",
+    ));
+
+    writeln!(
+        out,
+        "== the lab's map: howmany_within_range over 200,000 owned rows of 5 (rows copied untimed)"
+    )?;
+    let lab_rows = random_rows(200_000, 2024);
+    let lab_map = Group::new()
+        .bench_with_setup(
+            Bench::new("rayon into_par_iter on owned rows").number(1),
+            || lab_rows.clone(),
+            |rows| {
+                rayon.install(|| {
+                    rows.into_par_iter()
+                        .map(howmany_within_range_rowonly)
+                        .collect::<Vec<_>>()
+                })
+            },
+        )
+        .bench_with_setup(
+            Bench::new("ThreadPool::map").number(1),
+            || lab_rows.clone(),
+            |rows| pool.map(howmany_within_range_rowonly, rows).expect("map"),
+        )
+        .run()?;
+    table(&mut out, &lab_map, "rayon into_par_iter on owned rows")?;
+    rows.push(versus(
+        "lab_map_threads_vs_rayon_owned",
+        &lab_map,
+        "ThreadPool::map",
+        "rayon into_par_iter on owned rows",
+    ));
 
     writeln!(
         out,
@@ -94,7 +143,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .run()?;
     table(&mut out, &primes, "sequential")?;
+    let sequential = median(&primes, "sequential");
+    let pooled = median(&primes, "ThreadPool::map, chunksize 1");
+    rows.push(Row::now(
+        "primes_threads_speedup",
+        sequential / pooled,
+        goals::versus("sequential", sequential, "ThreadPool::map", pooled),
+    ));
+    goals::record("pool_threads", &rows)?;
     Ok(())
+}
+
+/// The goal row `id`: the median of `ours` over the median of `peer`, both in `reports`.
+fn versus(id: &str, reports: &[Report], ours: &str, peer: &str) -> Row {
+    let (a, b) = (median(reports, ours), median(reports, peer));
+    Row::now(id, a / b, goals::versus(ours, a, peer, b))
+}
+
+fn median(reports: &[Report], name: &str) -> f64 {
+    reports
+        .iter()
+        .find(|report| report.name == name)
+        .unwrap_or_else(|| panic!("{name} was measured"))
+        .stats
+        .median
 }
 
 fn table(out: &mut impl Write, reports: &[Report], baseline: &str) -> io::Result<()> {

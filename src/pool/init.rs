@@ -110,6 +110,7 @@ use crate::Error;
 /// }
 /// ```
 pub fn init() {
+    super::process::serve_if_echo();
     super::process::serve_if_worker();
     #[cfg(feature = "mpi")]
     super::mpi::serve_if_worker_rank();

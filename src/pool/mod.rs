@@ -48,6 +48,7 @@ mod sink;
 mod slot;
 mod task;
 mod thread;
+mod wake;
 
 pub use crate::error::WorkerExit;
 pub use api::Pool;
@@ -59,6 +60,8 @@ pub use init::init;
 #[cfg(feature = "mpi")]
 pub use mpi::{Mpi, worker_ranks};
 pub use options::MapOptions;
+#[doc(hidden)]
+pub use process::ShmEcho;
 pub use result::{AsyncResult, MapResult, Progress};
 pub use task::{Task, TaskOnce};
 

@@ -5,21 +5,22 @@
 //! Python, so that after `get()` returns every callback has run.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use super::callbacks::Callbacks;
-use super::idle::ActiveWait;
 use super::reentry::{self, PoolId};
+use super::wake::{WakeWord, spin};
 use crate::Result;
 
 pub(crate) struct Slot<T> {
     state: Mutex<State<T>>,
-    became_ready: Condvar,
-    /// Mirrors `state.value.is_some()` so waiting can spin without taking the lock; shared
+    /// Mirrors `state.value.is_some()` so waiting can poll without taking the lock; shared
     /// with the wait-for graph (see `reentry`), which must not count a waiter whose result
     /// is in as blocked.
     ready: Arc<AtomicBool>,
+    /// Where waiters sleep until `ready` (see `pool::wake`).
+    became_ready: WakeWord,
     /// The pool computing the value: its callbacks run as that pool's code.
     pool: PoolId,
 }
@@ -27,8 +28,6 @@ pub(crate) struct Slot<T> {
 struct State<T> {
     value: Option<Result<T>>,
     callbacks: Callbacks<T>,
-    /// Threads parked on `became_ready`: waking nobody must not cost a system call.
-    sleepers: usize,
 }
 
 impl<T> Slot<T> {
@@ -37,10 +36,9 @@ impl<T> Slot<T> {
             state: Mutex::new(State {
                 value: None,
                 callbacks,
-                sleepers: 0,
             }),
-            became_ready: Condvar::new(),
             ready: Arc::new(AtomicBool::new(false)),
+            became_ready: WakeWord::new(),
             pool,
         }
     }
@@ -59,15 +57,13 @@ impl<T> Slot<T> {
             let _inside = reentry::enter(self.pool);
             callbacks.run(value)
         };
-        let sleepers = {
+        {
             let mut state = self.lock();
             state.value = Some(value);
             self.ready.store(true, Ordering::Release);
-            state.sleepers
-        };
-        if sleepers > 0 {
-            self.became_ready.notify_all();
         }
+        // A system call only if a waiter sleeps.
+        self.became_ready.wake_all();
     }
 
     pub(crate) fn is_ready(&self) -> bool {
@@ -81,46 +77,17 @@ impl<T> Slot<T> {
 
     /// Waits until the value is in or `deadline` passes; returns whether it is in.
     ///
-    /// Polls briefly first (see `pool::idle`): a pool's answer often arrives within
-    /// microseconds, and parking the thread would cost more than the wait itself. Before it
-    /// parks, it registers in the wait-for graph, which refuses — `Err(WaitCycle)` naming
+    /// Spins briefly first (see `pool::wake`): a pool's answer often arrives within
+    /// microseconds, and sleeping in the kernel would cost more than the wait itself. Before
+    /// it sleeps, it registers in the wait-for graph, which refuses — `Err(WaitCycle)` naming
     /// `action` — a wait that could never end.
     pub(crate) fn wait(&self, deadline: Option<Instant>, action: &'static str) -> Result<bool> {
-        let mut active = ActiveWait::start();
-        while !self.is_ready() {
-            if !active.again() {
-                break;
-            }
-        }
-        if self.is_ready() {
+        let ready = || self.is_ready().then_some(());
+        if ready().is_some() || spin(&mut { ready }).is_some() {
             return Ok(true);
         }
         let _waiting = reentry::wait_on(self.pool, Some(Arc::clone(&self.ready)), action)?;
-        let mut state = self.lock();
-        while state.value.is_none() {
-            let left = match deadline {
-                None => None,
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => return Ok(false),
-                },
-            };
-            state.sleepers += 1;
-            state = match left {
-                None => self
-                    .became_ready
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(left) => {
-                    self.became_ready
-                        .wait_timeout(state, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
-            };
-            state.sleepers -= 1;
-        }
-        Ok(true)
+        Ok(self.became_ready.wait_for(ready, deadline).is_some())
     }
 
     /// Takes the value out; only for the handle's consuming `get`, after `wait` said it is in.

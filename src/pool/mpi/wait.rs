@@ -2,8 +2,8 @@
 //!
 //! A blocking `MPI_Recv` in OpenMPI polls the network in a loop: an idle rank would take a
 //! whole CPU from the ranks that work (on a lab machine, `mpirun -n 3` on two cores). So both
-//! sides ask with `MPI_Iprobe` whether a message is there: for a moment actively (the pools'
-//! [`ActiveWait`], which gives up at once when the CPU is busy — see `pool::idle`), since a
+//! sides ask with `MPI_Iprobe` whether a message is there: for a moment actively (a polling-only
+//! [`ActiveWait`], see `pool::idle`: no futex announces an MPI message), since a
 //! reply to a short task comes within microseconds; then asleep between probes, each sleep an
 //! eighth of the time waited so far, within [`FIRST_SLEEP`] and [`LONGEST_SLEEP`]. MPI offers
 //! no descriptor to sleep on until a message comes, so a sleeping wait sees a message up to one

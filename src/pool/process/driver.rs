@@ -17,7 +17,7 @@ use crate::error::WorkerExit;
 use crate::pool::backend::Config;
 use crate::pool::engine::{Crew, Driver, Ready};
 use crate::pool::reentry::{self, PoolId};
-use crate::pool::remote::wire::{self, EXIT, MAX_FRAME};
+use crate::pool::remote::wire::{EXIT, MAX_FRAME};
 use crate::pool::remote::{RemoteJob, entry};
 use crate::{Error, Result};
 
@@ -153,8 +153,10 @@ fn feed_worker(shared: &WorkerProcesses, slot: usize, worker: &mut Option<Worker
         if !job.encode(&mut request) {
             continue;
         }
-        let exchanged = wire::write_frame(&mut current.socket, &request)
-            .and_then(|()| wire::read_frame(&mut current.socket, &mut reply, MAX_FRAME));
+        let exchanged = current
+            .channel
+            .send(&request)
+            .and_then(|()| current.channel.recv(&mut reply, MAX_FRAME));
         match exchanged {
             Ok(true) => {
                 // Belt and braces: a panic that escapes the job's own guards (a sink's
@@ -205,7 +207,7 @@ fn retire(shared: &WorkerProcesses, slot: usize, mut worker: Worker) {
     if shared.queue.is_terminated() {
         spawn::kill_group(worker.pid());
     } else {
-        let _ = wire::write_frame(&mut worker.socket, &[EXIT]);
+        let _ = worker.channel.send(&[EXIT]);
     }
     reap(shared, slot, worker);
 }
@@ -214,6 +216,6 @@ fn retire(shared: &WorkerProcesses, slot: usize, mut worker: Worker) {
 /// process group), and says how it ended.
 fn reap(shared: &WorkerProcesses, slot: usize, mut worker: Worker) -> WorkerExit {
     shared.driver.set_pid(slot, None);
-    drop(worker.socket); // a worker still reading sees the end of its input and exits
+    drop(worker.channel); // a worker still reading sees the end of its input and exits
     spawn::reap(&mut worker.child).map_or(WorkerExit::Unknown, WorkerExit::from)
 }

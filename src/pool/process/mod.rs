@@ -6,6 +6,7 @@
 
 mod driver;
 mod patient;
+mod shm;
 mod spawn;
 mod worker;
 
@@ -15,6 +16,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use driver::ProcessDriver;
+#[doc(hidden)]
+pub use shm::ShmEcho;
+pub(crate) use shm::serve_if_echo;
 pub(crate) use worker::serve_if_worker;
 
 use super::backend::sealed::{BackendImpl, RunsImpl};

@@ -1,20 +1,21 @@
-//! A socket that waits actively for a moment before it sleeps (see `pool::idle`).
+//! A socket that tries again a few times before it sleeps (see `pool::wake`), and watches its peer process.
 //!
 //! A round trip to a worker process crosses the socket twice, and each crossing would wake a
 //! process asleep in `read`. So both ends keep the socket non-blocking and, when nothing has
-//! arrived yet, poll it for a moment before they sleep in `poll(2)`.
+//! arrived yet, try again a bounded number of times ([`SYSCALL_POLLS`]: each try is a system
+//! call, and together they cost about one wake-up) before they sleep in `poll(2)`.
 //!
 //! The pool's end also watches the worker *process*: a process a task forked holds the
 //! worker's socket open, so the socket alone would not say that the worker died. With the
 //! worker's pidfd polled beside it, a read or write that waits on a dead worker fails at once.
 
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use crate::pool::idle::ActiveWait;
+use crate::pool::wake::SYSCALL_POLLS;
 
 /// A non-blocking socket that reads and writes as if it were blocking.
 pub(crate) struct Patient {
@@ -43,16 +44,29 @@ impl Patient {
         })
     }
 
-    /// Waits until the socket is ready for `events`: polling actively first, then asleep.
+    /// Whether the peer process is known to have exited: its pidfd is readable. Always
+    /// `false` without a pidfd (the worker's end).
+    pub(crate) fn peer_exited(&self) -> bool {
+        let Some(peer) = &self.peer else {
+            return false;
+        };
+        let mut fds = [PollFd::new(peer.as_fd(), PollFlags::POLLIN)];
+        matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+    }
+
+    /// Waits until the socket is ready for `events`, or returns at once while `tries` of the
+    /// caller's [`SYSCALL_POLLS`] are left (counting one down): the caller tries again.
     /// `Err` once the peer process has exited and the socket is still not ready.
-    fn wait(&mut self, events: PollFlags, active: &mut ActiveWait) -> io::Result<()> {
+    fn wait(&mut self, events: PollFlags, tries: &mut u32) -> io::Result<()> {
         if self.peer_gone {
             return Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 "the worker process has exited",
             ));
         }
-        if active.again() {
+        if *tries > 0 {
+            *tries -= 1;
+            std::hint::spin_loop();
             return Ok(());
         }
         let socket = PollFd::new(self.socket.as_fd(), events);
@@ -77,13 +91,19 @@ impl Patient {
     }
 }
 
+impl AsFd for Patient {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
+
 impl Read for Patient {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut active = ActiveWait::start();
+        let mut tries = SYSCALL_POLLS;
         loop {
             match self.socket.read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.wait(PollFlags::POLLIN, &mut active)?;
+                    self.wait(PollFlags::POLLIN, &mut tries)?;
                 }
                 other => return other,
             }
@@ -93,11 +113,11 @@ impl Read for Patient {
 
 impl Write for Patient {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut active = ActiveWait::start();
+        let mut tries = SYSCALL_POLLS;
         loop {
             match self.socket.write(buf) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.wait(PollFlags::POLLOUT, &mut active)?;
+                    self.wait(PollFlags::POLLOUT, &mut tries)?;
                 }
                 other => return other,
             }
@@ -119,7 +139,7 @@ mod tests {
         let (mut a, mut b) = (Patient::new(a).unwrap(), Patient::new(b).unwrap());
         let big = vec![7u8; 4 << 20]; // larger than a socket buffer: writes must wait
         let writer = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(20)); // the reader waits past its polling
+            std::thread::sleep(std::time::Duration::from_millis(20)); // the reader waits past its tries
             a.write_all(&big).unwrap();
             a
         });

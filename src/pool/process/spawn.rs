@@ -12,10 +12,16 @@ use nix::libc;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
+use std::sync::Arc;
+
 use super::patient::Patient;
+use super::shm::channel::{Channel, DRIVER_PATROL, End, SHARED_LEN};
+use super::shm::mapping::Mapping;
 use super::worker::{WORKER_ENV, exit_code};
 use crate::error::WorkerExit;
-use crate::pool::remote::wire::{self, ExecutableId, Hello, MAGIC, MAX_READY, PROTOCOL, Ready};
+use crate::pool::remote::wire::{
+    self, ExecutableId, Hello, MAGIC, MAX_READY, PROTOCOL, Ready, SharedMemory,
+};
 use crate::{Error, Result};
 
 /// How long a new worker may take to reach `init()` and answer the handshake. Generous: a
@@ -28,7 +34,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 /// [`pool_worker_test!`](crate::pool_worker_test) defines. What the harness prints before
 /// the test runs ("running 1 test") goes nowhere: a worker's stdout is silenced until
 /// `init()` points it back at the pool's (see `worker::restore_stdout`).
-const WORKER_ARGS: [&str; 4] = [
+pub(crate) const WORKER_ARGS: [&str; 4] = [
     "__concurrency_lab_pool_worker",
     "--nocapture",
     "--test-threads=1",
@@ -60,7 +66,7 @@ impl Launch {
 /// A started worker that has answered the handshake.
 pub(crate) struct Worker {
     pub(crate) child: Child,
-    pub(crate) socket: Patient,
+    pub(crate) channel: Channel,
 }
 
 impl Worker {
@@ -81,6 +87,9 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
     // closed), the worker simply inherits ours.
     let stdout = copy_of_stdout();
     let stdout_fd = stdout.as_ref().map(AsRawFd::as_raw_fd);
+    // The frames' shared memory; without it (no memfd here), frames cross the socket.
+    let shared = Mapping::create(SHARED_LEN).ok();
+    let shared_fd = shared.as_ref().map(|(_, fd)| fd.as_raw_fd());
     let parent = std::process::id();
     let mut command = Command::new(&launch.executable);
     let stdout_spec = stdout_fd.map_or_else(|| "-".to_owned(), |fd| fd.to_string());
@@ -100,9 +109,10 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
     // errno).
     unsafe {
         command.pre_exec(move || {
-            // Keep the worker's end of the socket (and the copy of stdout) open across exec:
-            // std opens them close-on-exec. The worker closes-on-exec the socket again.
-            for fd in std::iter::once(fd).chain(stdout_fd) {
+            // Keep the worker's end of the socket (and the copy of stdout, and the shared
+            // memory) open across exec: std opens them close-on-exec. The worker
+            // closes-on-exec the socket again, and closes the shared memory once mapped.
+            for fd in std::iter::once(fd).chain(stdout_fd).chain(shared_fd) {
                 if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
                     return Err(io::Error::last_os_error());
                 }
@@ -120,13 +130,30 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
     })?;
     drop(workers_end); // the worker has its copy; ours would hide the worker's death from us
     drop(stdout);
+    let (map, shared_memory) = match shared {
+        Some((map, fd)) => {
+            let announced = SharedMemory {
+                fd: fd.as_raw_fd(),
+                len: SHARED_LEN as u64,
+            };
+            (Some(Arc::new(map)), Some(announced))
+        }
+        None => (None, None),
+    };
     // Opened before the handshake: until the child is reaped, its pid names no other process.
     let pidfd = pidfd_of(child.id());
     let mut starting = Starting { child, socket };
-    let shaken = handshake(&mut starting, launch);
+    let shaken = handshake(&mut starting, launch, shared_memory);
     let Starting { mut child, socket } = starting;
+    let channel = |socket| match map {
+        Some(map) => Channel::over_shared_memory(socket, map, End::Driver, DRIVER_PATROL),
+        None => Channel::over_socket(socket),
+    };
     match shaken.and_then(|()| Patient::watching(socket, pidfd).map_err(start_error)) {
-        Ok(socket) => Ok(Worker { child, socket }),
+        Ok(socket) => Ok(Worker {
+            child,
+            channel: channel(socket),
+        }),
         Err(error) => {
             kill_group(child.id());
             let _ = reap(&mut child);
@@ -227,7 +254,11 @@ fn die_with_parent(_parent: u32) -> io::Result<()> {
     Ok(())
 }
 
-fn handshake(worker: &mut Starting, launch: &Launch) -> Result<()> {
+fn handshake(
+    worker: &mut Starting,
+    launch: &Launch,
+    shared_memory: Option<SharedMemory>,
+) -> Result<()> {
     let hello = Hello {
         magic: MAGIC,
         protocol: PROTOCOL,
@@ -235,6 +266,7 @@ fn handshake(worker: &mut Starting, launch: &Launch) -> Result<()> {
         executable: launch.identity,
         token: launch.token,
         initializer: launch.initializer,
+        shared_memory,
     };
     let mut frame = Vec::new();
     wire::append(&hello, &mut frame).map_err(|reason| Error::WorkerStart { reason })?;

@@ -1,13 +1,16 @@
 //! The worker's side: what [`init`](crate::pool::init) does in a process a pool started.
 
 use std::io::Write;
-use std::os::fd::{FromRawFd, RawFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::libc;
 
 use super::patient::Patient;
+use super::shm::channel::{Channel, End, SHARED_LEN, WORKER_PATROL};
+use super::shm::mapping::Mapping;
 use crate::panic_message::catch;
 use crate::pool::remote::entry::init_entry_at;
 use crate::pool::remote::wire::{
@@ -90,6 +93,7 @@ fn serve_parent(spec: &str) -> Result<i32, Refusal> {
     set_close_on_exec(fd).map_err(|e| Refusal(format!("cannot set up the socket: {e}")))?;
     let hello = read_hello(&mut socket)?;
     check_hello(&hello, token)?;
+    let shared = map_shared_memory(&hello, fd, stdout)?;
     if let Some(stdout) = stdout {
         restore_stdout(stdout);
     }
@@ -125,9 +129,42 @@ fn serve_parent(spec: &str) -> Result<i32, Refusal> {
         return Ok(exit_code::INITIALIZER_PANICKED);
     }
     match Patient::new(socket) {
-        Ok(mut socket) => Ok(answer_tasks(&mut socket)),
+        Ok(socket) => Ok(answer_tasks(&mut match shared {
+            Some(map) => Channel::over_shared_memory(socket, map, End::Worker, WORKER_PATROL),
+            None => Channel::over_socket(socket),
+        })),
         Err(_) => Ok(exit_code::LOST_PARENT),
     }
+}
+
+/// Maps the shared memory the handshake names, if any, and closes its descriptor.
+fn map_shared_memory(
+    hello: &Hello,
+    socket: RawFd,
+    stdout: Option<RawFd>,
+) -> Result<Option<Arc<Mapping>>, Refusal> {
+    let Some(shared) = hello.shared_memory else {
+        return Ok(None);
+    };
+    if shared.fd < 3 || shared.fd == socket || Some(shared.fd) == stdout {
+        return Err(Refusal(format!(
+            "the shared memory's descriptor {} is not one of ours",
+            shared.fd
+        )));
+    }
+    if shared.len != SHARED_LEN as u64 {
+        return Err(Refusal(format!(
+            "shared memory of {} bytes; this worker expects {SHARED_LEN}",
+            shared.len
+        )));
+    }
+    // SAFETY: the parent, whose handshake we checked, kept this descriptor open across exec
+    // for us and names it here; nothing else in this process owns it. It closes when `file`
+    // drops; the mapping stays.
+    let file = unsafe { OwnedFd::from_raw_fd(shared.fd) };
+    Mapping::open(std::os::fd::AsFd::as_fd(&file), SHARED_LEN)
+        .map(|map| Some(Arc::new(map)))
+        .map_err(|e| Refusal(format!("cannot map the shared memory: {e}")))
 }
 
 /// What the worker variable says.
@@ -242,11 +279,11 @@ fn check_hello(hello: &Hello, token: u128) -> Result<(), Refusal> {
 }
 
 /// Answers task frames until the parent says goodbye or goes away; returns the exit code.
-fn answer_tasks(socket: &mut Patient) -> i32 {
+fn answer_tasks(channel: &mut Channel) -> i32 {
     let mut request = Vec::new();
     let mut reply = Vec::new();
     loop {
-        match wire::read_frame(socket, &mut request, MAX_FRAME) {
+        match channel.recv(&mut request, MAX_FRAME) {
             Ok(true) => {}
             Ok(false) => return exit_code::DONE, // the parent closed the connection
             Err(_) => return exit_code::LOST_PARENT,
@@ -268,7 +305,7 @@ fn answer_tasks(socket: &mut Patient) -> i32 {
             },
             _ => return refuse_midway("an unknown frame"),
         }
-        if wire::write_frame(socket, &reply).is_err() {
+        if channel.send(&reply).is_err() {
             return exit_code::LOST_PARENT;
         }
     }

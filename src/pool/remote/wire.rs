@@ -17,6 +17,9 @@
 //!                   [2][message]                  the chunk's arguments did not decode
 //! parent → worker   [0]                           exit
 //! ```
+//!
+//! After the handshake, frames travel through two rings in shared memory when the `Hello`
+//! names some (`shm::channel`), and only those too large for a ring cross the socket.
 
 use std::io::{self, Read, Write};
 
@@ -65,6 +68,15 @@ pub(crate) struct Hello {
     pub(crate) token: u128,
     /// Where the initializer's entry point is, relative to the anchor, if there is one.
     pub(crate) initializer: Option<u64>,
+    /// The shared memory for frames, if the parent made some (see `shm`).
+    pub(crate) shared_memory: Option<SharedMemory>,
+}
+
+/// The shared memory a worker inherits: a descriptor kept open across `exec`, and its size.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct SharedMemory {
+    pub(crate) fd: i32,
+    pub(crate) len: u64,
 }
 
 /// The worker's half of the handshake.
