@@ -504,7 +504,17 @@ async fn a_real_loop_stalled_between_a_start_and_its_timer_passes_the_order_chec
         start.elapsed(),
         Flavor::CurrentThread,
     );
-    assert!(report.passed(), "{report}");
+    // Only the order check: whether the run also looks concurrent depends on the load.
+    assert_eq!(
+        report.check(CheckKind::CompletionOrder).verdict,
+        Verdict::Pass,
+        "{report}"
+    );
+    assert_eq!(
+        report.check(CheckKind::FinishedOnce).verdict,
+        Verdict::Pass,
+        "{report}"
+    );
 }
 
 fn journal_us(steps: &[(usize, Step, u64)]) -> Vec<Entry> {
