@@ -57,7 +57,7 @@ pub async fn delay_message<W: Write>(
     message: impl Display,
     log: &Log<W>,
 ) -> Result<()> {
-    log.line(&format!("{message} received"))?;
+    log.line_of(format_args!("{message} received"))?;
     tokio::time::sleep(delay).await;
-    log.line(&format!("printing {message}"))
+    log.line_of(format_args!("printing {message}"))
 }

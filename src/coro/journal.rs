@@ -117,7 +117,11 @@ impl Journal {
     /// assert!(finish.at >= start.at);
     /// ```
     pub fn record(&self, task: usize, step: Step) {
-        let thread = std::thread::current().id();
+        thread_local! {
+            // `thread::current()` clones a shared handle each time; the id never changes.
+            static THREAD: ThreadId = std::thread::current().id();
+        }
+        let thread = THREAD.with(|id| *id);
         // Appending cannot leave the vector half-updated, so a poisoned lock is still sound.
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.push(Entry {

@@ -17,12 +17,12 @@ mod show;
 
 /// The resolution of tokio's timer, and the run report's tolerance for due times.
 ///
-/// A sleep ends on the first 1 ms tick at or after its deadline, never before. A task falls
-/// due at its journaled start plus its delay; its timer's deadline is a little later (the task
-/// logs "received" between the two), so the report counts due times less than one tick apart
-/// as ties. A task due a tick or more before another has an earlier deadline, so the runtime
-/// fires it no later than the other: in the same reading of the timer (then either may finish
-/// first) or an earlier one.
+/// A sleep ends on the first 1 ms tick at or after its deadline, never before. A task's
+/// timer falls due at the instant the task set it plus its delay; the journal brackets that
+/// instant between the task's start and the next entry (see [`CheckKind::CompletionOrder`]).
+/// A task due, for certain, a tick or more before another (its latest due time a tick before
+/// the other's earliest) has the earlier tick, so the runtime fires it no later than the
+/// other: in the same reading of the timer (then either may finish first) or an earlier one.
 ///
 /// # Examples
 ///
@@ -54,16 +54,21 @@ pub enum CheckKind {
     /// Each task finished no earlier than its own delay after its start.
     FullDelay,
     /// Tasks finished in the order they fell due, except where the runtime fell behind. A
-    /// task's due time is its start plus its delay; due times less than one [`TIMER_TICK`]
-    /// apart count as ties. A runtime that falls behind (busy starting a million tasks, say)
-    /// fires every timer that fell due meanwhile in one go, in no promised order, so late
-    /// tasks — tasks that finished after one due a tick or more later — are allowed in a
+    /// task falls due when its timer does, at the instant it set it plus its delay; the
+    /// journal brackets that between its start + delay and the next journal entry + delay
+    /// (on one thread the task sets its timer in the turn it journals its start, before any
+    /// other task journals anything), and due times less than one [`TIMER_TICK`] apart are
+    /// ties. A runtime that falls behind (busy starting a million tasks, say) fires every timer
+    /// that fell due meanwhile in one go, in no promised order, so late tasks — tasks that
+    /// finished after one due, for certain, a tick or more later — are allowed in a
     /// *backlog*: a stretch of consecutive finishes, tied together by late tasks, none of
-    /// which finished before the last due time in it. A stretch with a finish before its last
-    /// due time shows a runtime that was keeping time: its late tasks are out of order, and
-    /// the check fails. Two tasks alone never fail it (a runtime stalled past both due times
-    /// may finish them either way); a third that finished on time between them does.
-    /// Applies on a current-thread runtime only (see [`RunReport::new`]).
+    /// which finished before every task in it could have fallen due (the latest start + delay
+    /// among them). A stretch with a finish before that shows a runtime that was keeping
+    /// time: its late tasks are out of order, and the check fails. Two tasks alone never fail it (a runtime stalled past both due
+    /// times may finish them either way); a third that finished on time between them does.
+    /// Every correct gather on a current-thread runtime passes it, at any scale and load: the
+    /// argument is in chapter 5's appendix, *The order check*. Applies on a current-thread
+    /// runtime only (see [`RunReport::new`]).
     CompletionOrder,
     /// The total time is nearer the longest delay than the sum of the delays: the tasks waited
     /// at the same time, not one after another.
@@ -213,7 +218,7 @@ impl RunReport {
     /// The runtime matters to one check. One thread runs woken tasks first in, first out, in
     /// the order the timer woke them, so on a current-thread runtime tasks finish in the order
     /// they fell due, up to the backlogs of a loop that fell behind (see
-    /// [`CheckKind::CompletionOrder`]): the check holds at any scale on a correct run.
+    /// [`CheckKind::CompletionOrder`]): the check holds at any scale and load on a correct run.
     /// A multi-threaded runtime promises no such order — its workers run in parallel, the OS may
     /// pause any of them, and each runs the task it woke last first — so there
     /// [`CheckKind::CompletionOrder`] does not apply; its evidence still shows what was seen.

@@ -15,6 +15,9 @@ struct Tally {
     starts: u32,
     finishes: u32,
     started: Option<Instant>,
+    /// The instant of the journal entry after the task's first start: on one thread, the task
+    /// had set its timer by then (it journals its start and sets its timer in one turn).
+    timer_set_by: Option<Instant>,
     finished: Option<Instant>,
 }
 
@@ -54,13 +57,27 @@ impl Reading {
         };
         let mut threads = HashSet::new();
         let mut in_flight = 0usize;
+        // The task whose first start is the entry just read, waiting for the next entry's time.
+        let mut just_started: Option<usize> = None;
+        let mut last_thread = None;
         for entry in entries {
-            threads.insert(entry.thread);
+            // Hashing each of two million entries' thread would cost more than the rest of
+            // the reading: most entries come from the thread of the one before.
+            if last_thread != Some(entry.thread) {
+                threads.insert(entry.thread);
+                last_thread = Some(entry.thread);
+            }
+            if let Some(task) = just_started.take() {
+                reading.tallies[task].timer_set_by = Some(entry.at);
+            }
             let tally = reading.tallies.get_mut(entry.task);
             match (entry.step, tally) {
                 (Step::Started, Some(tally)) => {
                     tally.starts += 1;
-                    tally.started.get_or_insert(entry.at);
+                    if tally.started.is_none() {
+                        tally.started = Some(entry.at);
+                        just_started = Some(entry.task);
+                    }
                     in_flight += 1;
                     reading.peak_in_flight = reading.peak_in_flight.max(in_flight);
                     reading.first_start =
@@ -163,10 +180,15 @@ impl Reading {
             self.finish_order
                 .iter()
                 .filter_map(|&task| {
-                    let (started, finished) = self.tallies[task].span()?;
+                    let tally = &self.tallies[task];
+                    let (started, finished) = tally.span()?;
+                    // A start journaled last (after its own finish) has no next entry: the
+                    // start is then the only bound there is.
+                    let set_by = tally.timer_set_by.unwrap_or(started);
                     Some(Timed {
                         task,
                         due: since(started).saturating_add(delays[task]),
+                        due_by: since(set_by).saturating_add(delays[task]),
                         finished: since(finished),
                     })
                 })
@@ -182,11 +204,16 @@ impl Reading {
 }
 
 /// One task's finish, timed from the run's first start.
+///
+/// Its timer's deadline is not in the journal, only bounds on it: the task set its timer after
+/// it journaled its start, and (on one thread) before the next entry was journaled.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Timed {
     pub(super) task: usize,
-    /// Its start plus its delay: no timer set by the task can fire before then.
+    /// Its start plus its delay: the earliest its timer's deadline can be.
     pub(super) due: Duration,
+    /// The next journal entry's time plus its delay: the latest its deadline can be.
+    pub(super) due_by: Duration,
     pub(super) finished: Duration,
 }
 

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::order::DUE_NOTE;
 use super::*;
 use crate::coro::Flavor;
 use crate::coro::journal::Step;
@@ -163,7 +164,7 @@ fn due_times_closer_than_a_tick_are_ties() {
     assert_eq!(check.verdict, Verdict::Pass);
     assert_eq!(
         check.evidence,
-        "none of 2 finished after a task due 1 ms or more later (due = start + delay); all \
+        "none of 2 finished after a task due 1 ms or more later (due: between start + delay and the next journal entry + delay); all \
          started within 0.000 ms, so this is the order of their delays"
     );
 }
@@ -173,9 +174,11 @@ fn two_tasks_alone_cannot_show_disorder_a_stalled_loop_explains_them() {
     // Task 1 fell due 2 ms before task 0 and finished after it. A loop busy until 12 ms
     // would fire both at once and may run them either way: a backlog, not a fault.
     let delays = ms(&[12, 10]);
+    // Task 0 starts last: the next entry, its own finish, bounds only its timer, and the
+    // first task to finish cannot finish after anything.
     let swapped = journal(&[
-        (0, Started, 0),
         (1, Started, 0),
+        (0, Started, 0),
         (0, Finished, 12),
         (1, Finished, 13),
     ]);
@@ -192,7 +195,7 @@ fn two_tasks_alone_cannot_show_disorder_a_stalled_loop_explains_them() {
         "1 finished after a task due 1 ms or more later (task 1), each in a backlog the \
          runtime fired late, after all of it fell due (1 backlog; the largest: 2 tasks due \
          over 2.000 ms, finishing from 2.000 ms after the earliest of them fell due) \
-         (due = start + delay)"
+         (due: between start + delay and the next journal entry + delay)"
     );
 }
 
@@ -226,8 +229,8 @@ fn a_task_passed_by_one_that_finished_on_time_is_out_of_order() {
         "1 finished after a task due 1 ms or more later (task 0) while the runtime kept time: \
          task 1 finished 10.000 ms before task 2 fell due, in one stretch of finishes with \
          them, and a runtime that falls behind fires such a stretch together, after its last \
-         due time; worst: task 0 finished after task 2, which fell due 20.000 ms after it \
-         (due = start + delay)"
+         due time; worst: task 0 finished after task 2, which fell due at least 20.000 ms after it \
+         (due: between start + delay and the next journal entry + delay)"
     );
     let failed: Vec<CheckKind> = report
         .checks()
@@ -283,8 +286,8 @@ fn the_worst_of_several_faults_is_named() {
         "3 finished after a task due 1 ms or more later (tasks 0, 4, 7) while the runtime kept \
          time: task 5 finished 20.000 ms before task 6 fell due, in one stretch of finishes \
          with them, and a runtime that falls behind fires such a stretch together, after its \
-         last due time; worst: task 4 finished after task 6, which fell due 66.000 ms after \
-         it (due = start + delay)"
+         last due time; worst: task 4 finished after task 6, which fell due at least 66.000 ms after \
+         it (due: between start + delay and the next journal entry + delay)"
     );
 }
 
@@ -320,15 +323,21 @@ fn backlogs_are_counted_and_the_largest_is_described() {
         "3 finished after a task due 1 ms or more later (tasks 0, 2, 3), each in a backlog the \
          runtime fired late, after all of it fell due (2 backlogs; the largest: 3 tasks due \
          over 20.000 ms, finishing from 30.000 ms after the earliest of them fell due) \
-         (due = start + delay)"
+         (due: between start + delay and the next journal entry + delay)"
     );
 }
 
 /// A current-thread loop, simulated: it starts `delays.len()` tasks one after another, reads
 /// its timer every `READS_EVERY` polls (and whenever it has nothing to run), fires every timer
 /// that fell due in a shuffled order, and runs the woken tasks first in, first out. Starting a
-/// task costs 20 µs, finishing one 2 µs. Returns the journal, `(task, step, µs)`.
-fn simulated_loop(delays: &[Duration], seed: u64) -> Vec<(usize, Step, u64)> {
+/// task costs 20 µs, finishing one 2 µs; every `stall_every`-th task (if any) is held up
+/// `STALL` between journaling its start and setting its timer, as a preempted process is.
+/// Returns the journal, `(task, step, µs)`.
+fn simulated_loop(
+    delays: &[Duration],
+    seed: u64,
+    stall_every: Option<usize>,
+) -> Vec<(usize, Step, u64)> {
     use rand::SeedableRng;
     use rand::seq::SliceRandom;
     use std::collections::VecDeque;
@@ -361,6 +370,9 @@ fn simulated_loop(delays: &[Duration], seed: u64) -> Vec<(usize, Step, u64)> {
         match step {
             Started => {
                 journal.push((task, Started, now));
+                if stall_every.is_some_and(|every| task % every == every - 1) {
+                    now += STALL.as_micros() as u64;
+                }
                 now += 20;
                 timers.push((now + delays[task].as_micros() as u64, task));
             }
@@ -371,6 +383,138 @@ fn simulated_loop(delays: &[Duration], seed: u64) -> Vec<(usize, Step, u64)> {
         }
     }
     journal
+}
+
+/// How long [`simulated_loop`] holds up a stalled task before it sets its timer.
+const STALL: Duration = Duration::from_millis(3);
+
+#[test]
+fn a_loop_keeping_time_with_tasks_stalled_before_their_timers_passes() {
+    // 2,000 tasks start in 40 ms with delays up to 0.5 s: the loop keeps time for most of the
+    // run. Every 50th task is held up 3 ms between its start and its timer, so by start +
+    // delay it looks late beside tasks that fell due up to 3 ms after it; the journal's next
+    // entry, after the stall, shows that its timer was set later.
+    let delays: Vec<Duration> =
+        crate::lab::async_gather::random_delays(2_000, Duration::from_millis(500), 21)
+            .expect("valid settings");
+    let steps = simulated_loop(&delays, 22, Some(50));
+    let report = RunReport::new(
+        &delays,
+        &journal_us(&steps),
+        Duration::from_micros(steps.last().expect("a journal").2),
+        Flavor::CurrentThread,
+    );
+    assert!(report.passed(), "{report}");
+    // The provocation is real: read with each timer set at its journaled start, the run fails.
+    let finishes = super::reading::Reading::new(delays.len(), &journal_us(&steps))
+        .timed_finishes(&delays)
+        .expect("tasks started");
+    let provoked = !super::order::passes_taking_starts_as_timers(&finishes);
+    assert!(provoked, "no task overtaken on time: the stalls missed");
+}
+
+/// Task 0 journals its start at 0 ms and sets its 30 ms timer by the next entry, task 3's
+/// start at `next_entry` ms; tasks 1 and 2, due at 32 and 35 ms, finish on time before it.
+fn set_its_timer_by(next_entry: u64) -> Vec<Entry> {
+    journal(&[
+        (1, Started, 0),
+        (2, Started, 0),
+        (0, Started, 0),
+        (3, Started, next_entry),
+        (1, Finished, 32),
+        (2, Finished, 35),
+        (0, Finished, 40),
+        (3, Finished, 110),
+    ])
+}
+
+#[test]
+fn a_task_held_up_before_it_set_its_timer_is_not_out_of_order() {
+    // The loop stalled 10 ms after task 0's start (task 3 started only then): its timer may
+    // have been set as late as 10 ms, due at 40 ms, after tasks 1 and 2.
+    let delays = ms(&[30, 32, 35, 100]);
+    let report = RunReport::new(
+        &delays,
+        &set_its_timer_by(10),
+        Duration::from_millis(110),
+        Flavor::CurrentThread,
+    );
+    assert!(report.passed(), "{report}");
+    assert_eq!(
+        report.check(CheckKind::CompletionOrder).evidence,
+        format!("none of 4 finished after a task due 1 ms or more later {DUE_NOTE}")
+    );
+}
+
+#[test]
+fn a_task_that_set_its_timer_at_once_and_fired_after_later_ones_is_out_of_order() {
+    // The same finishes, with no stall: task 0 had set its timer by 0 ms, due at 30 ms.
+    let delays = ms(&[30, 32, 35, 100]);
+    let report = RunReport::new(
+        &delays,
+        &set_its_timer_by(0),
+        Duration::from_millis(110),
+        Flavor::CurrentThread,
+    );
+    let check = report.check(CheckKind::CompletionOrder);
+    assert_eq!(check.verdict, Verdict::Fail, "{report}");
+    assert_eq!(
+        check.evidence,
+        format!(
+            "1 finished after a task due 1 ms or more later (task 0) while the runtime kept \
+             time: task 1 finished 3.000 ms before task 2 fell due, in one stretch of finishes \
+             with them, and a runtime that falls behind fires such a stretch together, after \
+             its last due time; worst: task 0 finished after task 2, which fell due at least \
+             5.000 ms after it {DUE_NOTE}"
+        )
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_real_loop_stalled_between_a_start_and_its_timer_passes_the_order_check() {
+    // Real clock, one thread. Task 0 journals its start, then blocks the loop for 10 ms (as a
+    // preemption of the process would) before it sets its 30 ms timer; tasks 1 and 2 (32 and
+    // 35 ms) set theirs before the stall. By start + delay task 0 falls due first, yet its
+    // timer fires after theirs. Whatever the machine's load, the report must pass.
+    let delays = ms(&[30, 32, 35, 100]);
+    let journal = crate::coro::Journal::new();
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for task in [1, 2, 0, 3] {
+        let (journal, delay) = (journal.clone(), delays[task]);
+        set.spawn(async move {
+            journal.record(task, Started);
+            if task == 0 {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            tokio::time::sleep(delay).await;
+            journal.record(task, Finished);
+        });
+    }
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(joined) = set.join_next().await {
+            joined.expect("no task panics");
+        }
+    })
+    .await
+    .expect("four timers under 0.1 s end well within a minute");
+    let report = RunReport::new(
+        &delays,
+        &journal.take(),
+        start.elapsed(),
+        Flavor::CurrentThread,
+    );
+    // Only the order check: whether the run also looks concurrent depends on the load.
+    assert_eq!(
+        report.check(CheckKind::CompletionOrder).verdict,
+        Verdict::Pass,
+        "{report}"
+    );
+    assert_eq!(
+        report.check(CheckKind::FinishedOnce).verdict,
+        Verdict::Pass,
+        "{report}"
+    );
 }
 
 fn journal_us(steps: &[(usize, Step, u64)]) -> Vec<Entry> {
@@ -393,7 +537,7 @@ fn a_loop_that_falls_behind_while_starting_tasks_passes_and_a_task_held_back_fai
     let delays: Vec<Duration> =
         crate::lab::async_gather::random_delays(20_000, Duration::from_millis(200), 11)
             .expect("valid settings");
-    let steps = simulated_loop(&delays, 12);
+    let steps = simulated_loop(&delays, 12, None);
     let total = Duration::from_micros(steps.last().expect("a journal").2);
     let report = RunReport::new(&delays, &journal_us(&steps), total, Flavor::CurrentThread);
     assert!(report.passed(), "{report}");
@@ -503,9 +647,11 @@ fn huge_delays_do_not_overflow() {
 #[test]
 fn a_multi_thread_runtime_promises_no_order_but_the_evidence_shows_what_was_seen() {
     let delays = ms(&[12, 10]);
+    // Task 0 starts last: the next entry, its own finish, bounds only its timer, and the
+    // first task to finish cannot finish after anything.
     let swapped = journal(&[
-        (0, Started, 0),
         (1, Started, 0),
+        (0, Started, 0),
         (0, Finished, 12),
         (1, Finished, 13),
     ]);
@@ -642,9 +788,16 @@ fn the_full_delay_check_names_the_closest_margin_and_the_worst_shortfall() {
     );
 }
 
-/// Every task started at 0 ms; `finishes` are `(task, ms)` in finishing order.
+/// Every task started at 0 ms; `finishes` are `(task, ms)` in finishing order. The first to
+/// finish starts last: the next entry, its own finish, then bounds only its timer, which
+/// cannot matter (the first task to finish cannot finish after anything).
 fn run_of(delays: &[u64], finishes: &[(usize, u64)]) -> RunReport {
-    let mut steps: Vec<(usize, Step, u64)> = (0..delays.len()).map(|t| (t, Started, 0)).collect();
+    let first = finishes.first().map(|&(task, _)| task);
+    let mut steps: Vec<(usize, Step, u64)> = (0..delays.len())
+        .filter(|&t| Some(t) != first)
+        .chain(first)
+        .map(|t| (t, Started, 0))
+        .collect();
     steps.extend(finishes.iter().map(|&(task, at)| (task, Finished, at)));
     let total = Duration::from_millis(finishes.last().map_or(0, |&(_, at)| at));
     RunReport::new(&ms(delays), &journal(&steps), total, Flavor::CurrentThread)
@@ -661,8 +814,8 @@ fn of_equal_due_times_the_first_to_finish_is_named() {
         "1 finished after a task due 1 ms or more later (task 3) while the runtime kept time: \
          task 0 finished 10.000 ms before task 1 fell due, in one stretch of finishes with \
          them, and a runtime that falls behind fires such a stretch together, after its last \
-         due time; worst: task 3 finished after task 1, which fell due 20.000 ms after it \
-         (due = start + delay)"
+         due time; worst: task 3 finished after task 1, which fell due at least 20.000 ms after it \
+         (due: between start + delay and the next journal entry + delay)"
     );
 }
 
@@ -676,7 +829,7 @@ fn of_equally_large_backlogs_the_first_is_described() {
         "2 finished after a task due 1 ms or more later (tasks 0, 2), each in a backlog the \
          runtime fired late, after all of it fell due (2 backlogs; the largest: 2 tasks due \
          over 10.000 ms, finishing from 15.000 ms after the earliest of them fell due) \
-         (due = start + delay)"
+         (due: between start + delay and the next journal entry + delay)"
     );
 }
 
@@ -694,8 +847,8 @@ fn of_equally_bad_faults_the_first_is_named() {
         "2 finished after a task due 1 ms or more later (tasks 2, 5) while the runtime kept \
          time: task 0 finished 10.000 ms before task 1 fell due, in one stretch of finishes \
          with them, and a runtime that falls behind fires such a stretch together, after its \
-         last due time; worst: task 2 finished after task 1, which fell due 20.000 ms after \
-         it (due = start + delay)"
+         last due time; worst: task 2 finished after task 1, which fell due at least 20.000 ms after \
+         it (due: between start + delay and the next journal entry + delay)"
     );
 }
 
@@ -733,15 +886,15 @@ fn the_worst_late_task_of_a_stretch_is_the_one_with_the_largest_gap_or_the_first
     assert_eq!(
         fault(34),
         format!(
-            "{head}task 3 finished after task 1, which fell due 66.000 ms after it \
-             (due = start + delay)"
+            "{head}task 3 finished after task 1, which fell due at least 66.000 ms after it \
+             (due: between start + delay and the next journal entry + delay)"
         )
     );
     assert_eq!(
         fault(60),
         format!(
-            "{head}task 2 finished after task 1, which fell due 40.000 ms after it \
-             (due = start + delay)"
+            "{head}task 2 finished after task 1, which fell due at least 40.000 ms after it \
+             (due: between start + delay and the next journal entry + delay)"
         )
     );
 }
@@ -796,6 +949,6 @@ fn a_clean_run_s_evidence_says_nothing_of_strays_or_of_starting_together_when_it
     );
     assert_eq!(
         report.check(CheckKind::CompletionOrder).evidence,
-        "none of 2 finished after a task due 1 ms or more later (due = start + delay)"
+        "none of 2 finished after a task due 1 ms or more later (due: between start + delay and the next journal entry + delay)"
     );
 }
