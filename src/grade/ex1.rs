@@ -5,14 +5,26 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rand::Rng;
+
 use super::guard::bounded;
 use super::{Outcome, Part};
 use crate::timing::Clock;
 
 /// The longest one call of the student's function may take.
 const BOUND: Duration = Duration::from_secs(30);
-/// How many times the clocks are checked: a plausible reading once could be luck.
-const CALLS: usize = 5;
+/// How many pairs of calls (one with a short name, one with a long one) the clocks are checked
+/// on: a plausible reading once could be luck, and the fastest of several is what a loaded
+/// machine cannot spoil.
+const PAIRS: usize = 3;
+/// The long name's length, in characters, is drawn (roughly) from this range at grading time: megabytes
+/// to write and read, where the short name is a few bytes.
+const LONG_NAME: std::ops::Range<usize> = 1_000_000..2_000_000;
+/// How many times longer the fastest long-name step must take than the fastest short-name one.
+/// Writing and reading a megabyte takes hundreds of times as long as a few bytes (on every
+/// machine, since both are measured in the same run); a time that does not grow with the work
+/// was not measured around it.
+const GROWTH: u64 = 4;
 /// No file operation (a system call or more) takes less CPU or elapsed time than this: a
 /// smaller figure is in another unit than nanoseconds.
 const FLOOR_NS: u64 = 200;
@@ -71,7 +83,13 @@ pub type WriteAndRead = fn(path: &Path, name: &str, index: u64) -> io::Result<Ro
 /// - **clocks** (1 point): over several calls, every reading is a time in nanoseconds taken
 ///   around the operation: at least 200 ns (nothing touching a file is faster, so a smaller
 ///   figure is in µs or ms) and no more than the grader's own reading of the same clock around
-///   the whole call (so not a clock's absolute value, nor the wrong clock's span).
+///   the whole call (so not a clock's absolute value, nor the wrong clock's span). And the
+///   times follow the work: calls with a name of a few letters and calls with a name of a
+///   million or more (its length drawn at grading time) alternate, and on each clock the
+///   fastest long write (and read) must take at least 4 times the fastest short one — really
+///   it takes hundreds of times as long. Made-up or constant times fail.
+///
+/// The name and index of the **file** part are drawn at grading time as well.
 ///
 /// # Examples
 ///
@@ -149,11 +167,17 @@ fn call(write_and_read: WriteAndRead, path: &Path, name: &str, index: u64) -> Re
 
 fn file_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), String> {
     let path = dir.join("test.txt");
-    let (name, index) = ("Żaneta Łuczyńska", 144_298);
-    let trip = call(write_and_read, &path, name, index)?.trip;
+    let mut rng = rand::rng();
+    let name = format!(
+        "{} {}",
+        random_name(&mut rng, 3..12),
+        random_name(&mut rng, 3..15)
+    );
+    let index = rng.random_range(100_000..1_000_000);
+    let trip = call(write_and_read, &path, &name, index)?.trip;
     let on_disk = std::fs::read_to_string(&path)
         .map_err(|err| format!("cannot read {} after the call: {err}", path.display()))?;
-    if !on_disk.contains(name) {
+    if !on_disk.contains(&name) {
         return Err(format!(
             "the file holds {on_disk:?}, without the name {name:?}"
         ));
@@ -173,15 +197,80 @@ fn file_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), String> {
 }
 
 fn clocks_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), String> {
-    for round in 0..CALLS {
-        let path = dir.join(format!("clocks-{round}.txt"));
-        let Call { trip, around } = call(write_and_read, &path, "Anna", 1_000)?;
-        for (step, times) in [("write", trip.write), ("read", trip.read)] {
-            plausible(step, "monotonic", times.monotonic_ns, around.monotonic_ns)?;
-            plausible(step, "CPU", times.cpu_ns, around.cpu_ns)?;
+    let mut rng = rand::rng();
+    // A random word repeated: as long a name as random letters, drawn in a fraction of the time.
+    let word = random_name(&mut rng, 20..40);
+    let long = word.repeat(rng.random_range(LONG_NAME) / word.chars().count());
+    let (mut short_fastest, mut long_fastest) = ([u64::MAX; 4], [u64::MAX; 4]);
+    for round in 0..PAIRS {
+        for (name, fastest) in [
+            ("Anna", &mut short_fastest),
+            (long.as_str(), &mut long_fastest),
+        ] {
+            let path = dir.join(format!("clocks-{round}-{}.txt", name.len()));
+            let index = rng.random_range(100_000..1_000_000);
+            let Call { trip, around } = call(write_and_read, &path, name, index)?;
+            for (step, times) in [("write", trip.write), ("read", trip.read)] {
+                plausible(step, "monotonic", times.monotonic_ns, around.monotonic_ns)?;
+                plausible(step, "CPU", times.cpu_ns, around.cpu_ns)?;
+            }
+            let readings = [
+                trip.write.monotonic_ns,
+                trip.write.cpu_ns,
+                trip.read.monotonic_ns,
+                trip.read.cpu_ns,
+            ];
+            for (fast, reading) in fastest.iter_mut().zip(readings) {
+                *fast = (*fast).min(reading);
+            }
         }
     }
+    let steps = [
+        ("write", "monotonic"),
+        ("write", "CPU"),
+        ("read", "monotonic"),
+        ("read", "CPU"),
+    ];
+    for (((step, clock), short), long_ns) in steps.into_iter().zip(short_fastest).zip(long_fastest)
+    {
+        follows_the_work(step, clock, short, long_ns, long.len())?;
+    }
     Ok(())
+}
+
+/// Whether a step's time grew with its work: `long` (the fastest time with a name of
+/// `long_bytes` bytes) at least [`GROWTH`] times `short` (the fastest with a short name).
+fn follows_the_work(
+    step: &str,
+    clock: &str,
+    short: u64,
+    long: u64,
+    long_bytes: usize,
+) -> Result<(), String> {
+    if u128::from(long) >= u128::from(short) * u128::from(GROWTH) {
+        return Ok(());
+    }
+    Err(format!(
+        "the {step} of a {long_bytes}-byte name took {long} ns on the {clock} clock, and of a \
+         4-letter name {short} ns: a time measured around the work grows with it — read the \
+         clock just before and just after the {step}"
+    ))
+}
+
+/// A name of `letters` random letters (Polish ones among them), its length drawn from the range.
+fn random_name(rng: &mut impl Rng, letters: std::ops::Range<usize>) -> String {
+    const LETTERS: &[char] = &[
+        'a', 'e', 'i', 'k', 'm', 'n', 'o', 'r', 's', 'z', 'ą', 'ę', 'ł', 'ń', 'ó', 'ś', 'ż',
+    ];
+    let len = rng.random_range(letters);
+    let mut name: String = (0..len)
+        .map(|_| LETTERS[rng.random_range(0..LETTERS.len())])
+        .collect();
+    if let Some(first) = name.chars().next() {
+        let upper: String = first.to_uppercase().collect();
+        name.replace_range(..first.len_utf8(), &upper);
+    }
+    name
 }
 
 /// Whether `reported` can be `clock`'s nanoseconds for one step of a call that took `around`.
@@ -258,7 +347,7 @@ mod tests {
             right(path, name, 0)
         }
         let why = failure(&check(no_index), "file").unwrap();
-        assert!(why.contains("without the index 144298"), "{why}");
+        assert!(why.contains("without the index"), "{why}");
     }
 
     #[test]
@@ -361,6 +450,88 @@ mod tests {
             why.contains("write took") && why.contains("monotonic clock"),
             "{why}"
         );
+    }
+
+    /// The right file, and times made up: `ns` on every clock for every step.
+    fn made_up(path: &Path, name: &str, index: u64, ns: u64) -> io::Result<RoundTrip> {
+        let trip = right(path, name, index)?;
+        let times = Times {
+            monotonic_ns: ns,
+            cpu_ns: ns,
+        };
+        Ok(RoundTrip {
+            write: times,
+            read: times,
+            ..trip
+        })
+    }
+
+    #[test]
+    fn constant_times_fail_the_clocks_part() {
+        fn constant(path: &Path, name: &str, index: u64) -> io::Result<RoundTrip> {
+            made_up(path, name, index, 1_000)
+        }
+        let outcome = check(constant);
+        let why = failure(&outcome, "clocks").unwrap();
+        assert!(why.contains("grows with it"), "{why}");
+        assert_eq!(outcome.points(), 1, "the file is right");
+    }
+
+    #[test]
+    fn times_that_grow_too_little_fail_the_clocks_part() {
+        // Plausible, and even longer for the long name, but not by the work's measure: a
+        // fixed cost plus a guess.
+        fn guessed(path: &Path, name: &str, index: u64) -> io::Result<RoundTrip> {
+            made_up(
+                path,
+                name,
+                index,
+                if name.len() > 100 { 3_000 } else { 1_000 },
+            )
+        }
+        assert!(failure(&check(guessed), "clocks").is_some());
+    }
+
+    #[test]
+    fn timing_nothing_fails_the_clocks_part() {
+        // The clocks are read, but around nothing, and the file written outside them.
+        fn around_nothing(path: &Path, name: &str, index: u64) -> io::Result<RoundTrip> {
+            let trip = right(path, name, index)?;
+            let nothing = measure(|| ());
+            let times = Times {
+                monotonic_ns: nothing.wall.as_nanos() as u64 + FLOOR_NS,
+                cpu_ns: nothing.cpu.as_nanos() as u64 + FLOOR_NS,
+            };
+            Ok(RoundTrip {
+                write: times,
+                read: times,
+                ..trip
+            })
+        }
+        assert!(failure(&check(around_nothing), "clocks").is_some());
+    }
+
+    #[test]
+    fn the_file_part_draws_its_name_and_index() {
+        // A function that knows the old fixed name and index, and writes them whatever it is
+        // given.
+        fn hard_coded(path: &Path, _: &str, _: u64) -> io::Result<RoundTrip> {
+            right(path, "Żaneta Łuczyńska", 144_298)
+        }
+        assert!(failure(&check(hard_coded), "file").is_some());
+        let mut rng = rand::rng();
+        let (a, b) = (random_name(&mut rng, 12..13), random_name(&mut rng, 12..13));
+        assert_eq!(a.chars().count(), 12);
+        assert!(a.chars().next().unwrap().is_uppercase(), "{a}");
+        assert_ne!(a, b, "17¹² names: a clash has a chance below 10⁻¹⁴");
+    }
+
+    #[test]
+    fn follows_the_work_needs_the_growth() {
+        assert!(follows_the_work("write", "CPU", 1_000, GROWTH * 1_000, 10).is_ok());
+        let why = follows_the_work("read", "CPU", 1_000, GROWTH * 1_000 - 1, 10).unwrap_err();
+        assert!(why.contains("read of a 10-byte name took"), "{why}");
+        assert!(follows_the_work("write", "CPU", u64::MAX, u64::MAX, 10).is_err());
     }
 
     #[test]
