@@ -8,7 +8,7 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::guard::bounded;
-use super::{Outcome, Part};
+use super::{Outcome, Part, Text, text};
 use crate::timing::Clock;
 
 /// The longest one call of the student's function may take.
@@ -104,14 +104,17 @@ pub type WriteAndRead = fn(path: &Path, name: &str, index: u64) -> io::Result<Ro
 pub fn check(write_and_read: WriteAndRead) -> Outcome {
     let parts = match Scratch::new() {
         Ok(scratch) => vec![
-            Part::new("file", file_part(write_and_read, &scratch.0)),
-            Part::new("clocks", clocks_part(write_and_read, &scratch.0)),
+            Part::both(FILE, file_part(write_and_read, &scratch.0)),
+            Part::both(CLOCKS, clocks_part(write_and_read, &scratch.0)),
         ],
         Err(err) => {
-            let why = format!("could not make a directory to grade in: {err}");
+            let why = text!(
+                "sprawdzarka nie mogła utworzyć katalogu: {err}",
+                "could not make a directory to grade in: {err}"
+            );
             vec![
-                Part::new("file", Err(why.clone())),
-                Part::new("clocks", Err(why)),
+                Part::both(FILE, Err(why.clone())),
+                Part::both(CLOCKS, Err(why)),
             ]
         }
     };
@@ -119,6 +122,21 @@ pub fn check(write_and_read: WriteAndRead) -> Outcome {
         exercise: 1,
         title: "a file written and read back, timed",
         parts,
+    }
+}
+
+/// The parts' names, in Polish and in English.
+const FILE: (&str, &str) = ("plik", "file");
+const CLOCKS: (&str, &str) = ("zegary", "clocks");
+
+/// A word of the messages in Polish: a step, or a clock (as in "na zegarze …").
+fn pl(word: &str) -> &str {
+    match word {
+        "write" => "zapis",
+        "read" => "odczyt",
+        "monotonic" => "monotonicznym",
+        "CPU" => "czasu procesora",
+        other => other,
     }
 }
 
@@ -151,7 +169,7 @@ struct Call {
     around: Times,
 }
 
-fn call(write_and_read: WriteAndRead, path: &Path, name: &str, index: u64) -> Result<Call, String> {
+fn call(write_and_read: WriteAndRead, path: &Path, name: &str, index: u64) -> Result<Call, Text> {
     let (path, name) = (path.to_owned(), name.to_owned());
     bounded("write_and_read", BOUND, move || {
         let (wall, cpu) = (Clock::Monotonic.now_ns(), Clock::ProcessCpu.now_ns());
@@ -162,10 +180,15 @@ fn call(write_and_read: WriteAndRead, path: &Path, name: &str, index: u64) -> Re
         };
         trip.map(|trip| Call { trip, around })
     })?
-    .map_err(|err| format!("write_and_read returned an error: {err}"))
+    .map_err(|err| {
+        text!(
+            "write_and_read zwróciła błąd: {err}",
+            "write_and_read returned an error: {err}"
+        )
+    })
 }
 
-fn file_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), String> {
+fn file_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), Text> {
     let path = dir.join("test.txt");
     let mut rng = rand::rng();
     let name = format!(
@@ -175,28 +198,36 @@ fn file_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), String> {
     );
     let index = rng.random_range(100_000..1_000_000);
     let trip = call(write_and_read, &path, &name, index)?.trip;
-    let on_disk = std::fs::read_to_string(&path)
-        .map_err(|err| format!("cannot read {} after the call: {err}", path.display()))?;
+    let shown = path.display();
+    let on_disk = std::fs::read_to_string(&path).map_err(|err| {
+        text!(
+            "po wywołaniu nie da się odczytać pliku {shown}: {err}",
+            "cannot read {shown} after the call: {err}"
+        )
+    })?;
     if !on_disk.contains(&name) {
-        return Err(format!(
+        return Err(text!(
+            "plik zawiera {on_disk:?}, bez imienia {name:?}",
             "the file holds {on_disk:?}, without the name {name:?}"
         ));
     }
     if !on_disk.contains(&index.to_string()) {
-        return Err(format!(
+        return Err(text!(
+            "plik zawiera {on_disk:?}, bez indeksu {index}",
             "the file holds {on_disk:?}, without the index {index}"
         ));
     }
-    if trip.read_back != on_disk {
-        return Err(format!(
-            "read_back is {:?}, but the file holds {on_disk:?}",
-            trip.read_back
+    let read_back = &trip.read_back;
+    if *read_back != on_disk {
+        return Err(text!(
+            "read_back to {read_back:?}, a plik zawiera {on_disk:?}",
+            "read_back is {read_back:?}, but the file holds {on_disk:?}"
         ));
     }
     Ok(())
 }
 
-fn clocks_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), String> {
+fn clocks_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), Text> {
     let mut rng = rand::rng();
     // A random word repeated: as long a name as random letters, drawn in a fraction of the time.
     let word = random_name(&mut rng, 20..40);
@@ -246,11 +277,15 @@ fn follows_the_work(
     short: u64,
     long: u64,
     long_bytes: usize,
-) -> Result<(), String> {
+) -> Result<(), Text> {
     if u128::from(long) >= u128::from(short) * u128::from(GROWTH) {
         return Ok(());
     }
-    Err(format!(
+    let (step_pl, clock_pl) = (pl(step), pl(clock));
+    Err(text!(
+        "{step_pl} imienia długiego na {long_bytes} bajtów trwał {long} ns na zegarze \
+         {clock_pl}, a imienia 4-literowego {short} ns: czas zmierzony wokół pracy rośnie razem \
+         z nią — odczytaj zegar tuż przed i tuż po operacji ({step_pl})",
         "the {step} of a {long_bytes}-byte name took {long} ns on the {clock} clock, and of a \
          4-letter name {short} ns: a time measured around the work grows with it — read the \
          clock just before and just after the {step}"
@@ -274,15 +309,20 @@ fn random_name(rng: &mut impl Rng, letters: std::ops::Range<usize>) -> String {
 }
 
 /// Whether `reported` can be `clock`'s nanoseconds for one step of a call that took `around`.
-fn plausible(step: &str, clock: &str, reported: u64, around: u64) -> Result<(), String> {
+fn plausible(step: &str, clock: &str, reported: u64, around: u64) -> Result<(), Text> {
+    let (step_pl, clock_pl) = (pl(step), pl(clock));
     if reported < FLOOR_NS {
-        return Err(format!(
+        return Err(text!(
+            "{step_pl} trwał {reported} ns na zegarze {clock_pl}: za mało jak na operację na \
+             pliku — czy to na pewno nanosekundy?",
             "the {step} took {reported} ns on the {clock} clock: too little for a file \
              operation — is it in nanoseconds?"
         ));
     }
     if reported > around {
-        return Err(format!(
+        return Err(text!(
+            "{step_pl} trwał {reported} ns na zegarze {clock_pl}, dłużej niż całe wywołanie \
+             ({around} ns na tym zegarze) — czy to różnica dwóch odczytów tego zegara?",
             "the {step} took {reported} ns on the {clock} clock, more than the whole call \
              ({around} ns on that clock) — is it a difference of two readings of that clock?"
         ));
@@ -529,7 +569,9 @@ mod tests {
     #[test]
     fn follows_the_work_needs_the_growth() {
         assert!(follows_the_work("write", "CPU", 1_000, GROWTH * 1_000, 10).is_ok());
-        let why = follows_the_work("read", "CPU", 1_000, GROWTH * 1_000 - 1, 10).unwrap_err();
+        let why = follows_the_work("read", "CPU", 1_000, GROWTH * 1_000 - 1, 10)
+            .unwrap_err()
+            .en;
         assert!(why.contains("read of a 10-byte name took"), "{why}");
         assert!(follows_the_work("write", "CPU", u64::MAX, u64::MAX, 10).is_err());
     }

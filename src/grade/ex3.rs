@@ -6,7 +6,7 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::guard::bounded;
-use super::{Outcome, Part};
+use super::{Outcome, Part, Text, text};
 use crate::lab::range_count::{Row, random_rows, sequential};
 use crate::pool::{ProcessPool, ThreadPool};
 
@@ -65,14 +65,14 @@ pub type OnProcesses = fn(pool: &ProcessPool, rows: Vec<Row>) -> crate::Result<V
 /// }
 /// ```
 pub fn check(on_threads: OnThreads, on_processes: OnProcesses) -> Outcome {
-    let threads = bounded("the count on threads", BOUND, move || {
+    let threads = bounded("count_on_threads", BOUND, move || {
         let pool = ThreadPool::new(WORKERS).map_err(cannot_start)?;
         let rows = dataset(&mut rand::rng());
         let counts = on_threads(&pool, rows.clone()).map_err(returned)?;
         agree(&counts, &rows)?;
         on_the_pool(pool.items_handed(), rows.len())
     });
-    let processes = bounded("the count on processes", BOUND, move || {
+    let processes = bounded("count_on_processes", BOUND, move || {
         let pool = ProcessPool::new(WORKERS).map_err(cannot_start)?;
         let rows = dataset(&mut rand::rng());
         let counts = on_processes(&pool, rows.clone()).map_err(returned)?;
@@ -83,8 +83,8 @@ pub fn check(on_threads: OnThreads, on_processes: OnProcesses) -> Outcome {
         exercise: 3,
         title: "counts in a range with map_async",
         parts: vec![
-            Part::new("threads", threads.and_then(|part| part)),
-            Part::new("processes", processes.and_then(|part| part)),
+            Part::both(("wątki", "threads"), threads.and_then(|part| part)),
+            Part::both(("procesy", "processes"), processes.and_then(|part| part)),
         ],
     }
 }
@@ -96,39 +96,48 @@ fn dataset(rng: &mut impl Rng) -> Vec<Row> {
     rows
 }
 
-fn cannot_start(err: crate::Error) -> String {
-    format!("the grader could not start the pool: {err}")
+fn cannot_start(err: crate::Error) -> Text {
+    text!(
+        "sprawdzarka nie mogła uruchomić puli: {err}",
+        "the grader could not start the pool: {err}"
+    )
 }
 
-fn returned(err: crate::Error) -> String {
-    format!("returned an error: {err}")
+fn returned(err: crate::Error) -> Text {
+    text!("zwróciła błąd: {err}", "returned an error: {err}")
 }
 
 /// Compares the student's counts with the sequential loop's, naming the first difference.
-fn agree(counts: &[usize], rows: &[Row]) -> Result<(), String> {
+fn agree(counts: &[usize], rows: &[Row]) -> Result<(), Text> {
     let expected = sequential(rows);
-    if counts.len() != expected.len() {
-        return Err(format!(
-            "returned {} counts for {} rows: one count per row, in order",
-            counts.len(),
-            rows.len()
+    let (given, wanted) = (counts.len(), rows.len());
+    if given != expected.len() {
+        return Err(text!(
+            "zwróciła {given} liczb dla {wanted} wierszy: jedna liczba na wiersz, po kolei",
+            "returned {given} counts for {wanted} rows: one count per row, in order"
         ));
     }
     match (0..rows.len()).find(|&i| counts[i] != expected[i]) {
         None => Ok(()),
-        Some(i) => Err(format!(
-            "row {i} {:?}: counted {}, the sequential loop counts {}",
-            rows[i], counts[i], expected[i]
-        )),
+        Some(i) => {
+            let (row, counted, right) = (&rows[i], counts[i], expected[i]);
+            Err(text!(
+                "wiersz {i} {row:?}: policzono {counted}, pętla sekwencyjna liczy {right}",
+                "row {i} {row:?}: counted {counted}, the sequential loop counts {right}"
+            ))
+        }
     }
 }
 
 /// Whether the pool's workers were handed every row: `handed` items for `rows` rows.
-fn on_the_pool(handed: usize, rows: usize) -> Result<(), String> {
+fn on_the_pool(handed: usize, rows: usize) -> Result<(), Text> {
     if handed >= rows {
         return Ok(());
     }
-    Err(format!(
+    Err(text!(
+        "liczby się zgadzają, ale wątki lub procesy robocze puli dostały {handed} elementów \
+         na {rows} wierszy: licz przez pool.map_async w podanej puli, a nie w pętli we własnym \
+         wątku",
         "the counts are right, but the pool's workers were handed {handed} items for {rows} \
          rows: count with pool.map_async on the pool given, not in a loop on your own thread"
     ))
@@ -193,7 +202,7 @@ mod tests {
         assert!(why.contains("counts for") && why.contains("rows"), "{why}");
         let (counts, rows) = (vec![0; 2], vec![Vec::new(); 3]);
         assert_eq!(
-            agree(&counts, &rows).unwrap_err(),
+            agree(&counts, &rows).unwrap_err().en,
             "returned 2 counts for 3 rows: one count per row, in order"
         );
     }
@@ -248,7 +257,7 @@ mod tests {
     #[test]
     fn a_pool_that_cannot_start_is_said_to_be_the_graders_failure() {
         let refused = ThreadPool::new(0).unwrap_err();
-        let why = cannot_start(refused);
+        let why = cannot_start(refused).en;
         assert!(
             why.starts_with("the grader could not start the pool: "),
             "{why}"
@@ -311,7 +320,7 @@ mod tests {
     fn on_the_pool_needs_every_row() {
         assert!(on_the_pool(10, 10).is_ok());
         assert!(on_the_pool(11, 10).is_ok());
-        let why = on_the_pool(9, 10).unwrap_err();
+        let why = on_the_pool(9, 10).unwrap_err().en;
         assert!(why.contains("handed 9 items for 10 rows"), "{why}");
     }
 }

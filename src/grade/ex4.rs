@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 use super::guard::bounded;
-use super::{Outcome, Part};
+use super::{Outcome, Part, Text, text};
 
 /// The ids the grader gives its three workers are drawn from here at grading time: a worker
 /// must print the id it got.
@@ -195,8 +195,8 @@ pub fn check<W: Send + 'static>(start: Start<W>, stop: Stop<W>) -> Outcome {
         exercise: 4,
         title: "workers stopped through their queues",
         parts: vec![
-            Part::new("prints in turn", prints),
-            Part::new("stops through its queue", stops),
+            Part::both(("wypisuje po kolei", "prints in turn"), prints),
+            Part::both(("kończy przez kolejkę", "stops through its queue"), stops),
         ],
     }
 }
@@ -209,7 +209,7 @@ struct Watched {
     callers: [ThreadId; 2],
     /// Half way through the watch: a worker still at work printed after this.
     half_way: Instant,
-    stopped: Result<(), String>,
+    stopped: Result<(), Text>,
     /// The ids printed after `stop` returned.
     after_stop: Vec<usize>,
 }
@@ -219,7 +219,7 @@ fn watch<W: Send + 'static>(
     stop: Stop<W>,
     ids: [usize; 3],
     period: Duration,
-) -> Result<Watched, String> {
+) -> Result<Watched, Text> {
     let printer = Printer::new();
     let (workers, starter) = {
         let printer = printer.clone();
@@ -266,20 +266,24 @@ fn watch<W: Send + 'static>(
 
 /// Every worker printed its own id, on a thread of its own, often enough and about once a
 /// period; nobody printed another.
-fn in_turn(run: &Watched, ids: [usize; 3], period: Duration) -> Result<(), String> {
+fn in_turn(run: &Watched, ids: [usize; 3], period: Duration) -> Result<(), Text> {
     let lines = &run.before_stop;
+    let ms = period.as_millis();
     if let Some(stranger) = lines.iter().find(|line| !ids.contains(&line.id)) {
-        return Err(format!(
-            "printed the id {}, but the workers were given {ids:?}: print the id given to the \
-             constructor",
-            stranger.id
+        let id = stranger.id;
+        return Err(text!(
+            "wypisano numer {id}, a wątki dostały {ids:?}: wypisuj numer podany w konstruktorze",
+            "printed the id {id}, but the workers were given {ids:?}: print the id given to the \
+             constructor"
         ));
     }
     if let Some(line) = lines.iter().find(|line| run.callers.contains(&line.thread)) {
-        return Err(format!(
-            "worker {} printed on the thread that called start (or stop), not on a thread of \
-             its own: start must start a thread that prints, and return at once",
-            line.id
+        let id = line.id;
+        return Err(text!(
+            "wątek {id} wypisywał w wątku, który wywołał start (lub stop), a nie we własnym: \
+             start musi uruchomić wątek, który wypisuje, i od razu wrócić",
+            "worker {id} printed on the thread that called start (or stop), not on a thread of \
+             its own: start must start a thread that prints, and return at once"
         ));
     }
     for id in ids {
@@ -288,26 +292,26 @@ fn in_turn(run: &Watched, ids: [usize; 3], period: Duration) -> Result<(), Strin
             .filter(|line| line.id == id)
             .map(|line| line.at)
             .collect();
-        if times.len() < MIN_LINES {
-            return Err(format!(
-                "worker {id} printed its id {} time{} in {} periods of {} ms: it should print \
-                 once a period, over and over",
-                times.len(),
-                if times.len() == 1 { "" } else { "s" },
-                WATCH_PERIODS,
-                period.as_millis()
+        let n = times.len();
+        if n < MIN_LINES {
+            let s = if n == 1 { "" } else { "s" };
+            return Err(text!(
+                "wątek {id} wypisał swój numer {n} raz(y) w {WATCH_PERIODS} okresach po {ms} ms: \
+                 powinien wypisywać raz na okres, raz po raz",
+                "worker {id} printed its id {n} time{s} in {WATCH_PERIODS} periods of {ms} ms: \
+                 it should print once a period, over and over"
             ));
         }
         let mut gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
         gaps.sort_unstable();
         let median = gaps[gaps.len() / 2];
         if median < period / 2 {
-            return Err(format!(
-                "worker {id} printed {} times, {} µs apart (median), with a period of {} ms: \
-                 print once, then wait a period",
-                times.len(),
-                median.as_micros(),
-                period.as_millis()
+            let apart = median.as_micros();
+            return Err(text!(
+                "wątek {id} wypisał {n} razy, co {apart} µs (mediana), przy okresie {ms} ms: \
+                 wypisz raz, potem czekaj okres",
+                "worker {id} printed {n} times, {apart} µs apart (median), with a period of \
+                 {ms} ms: print once, then wait a period"
             ));
         }
     }
@@ -315,14 +319,16 @@ fn in_turn(run: &Watched, ids: [usize; 3], period: Duration) -> Result<(), Strin
 }
 
 /// Every worker was still printing in the second half of the watch: it prints until stopped.
-fn kept_printing(run: &Watched, ids: [usize; 3]) -> Result<(), String> {
+fn kept_printing(run: &Watched, ids: [usize; 3]) -> Result<(), Text> {
     for id in ids {
         let late = run
             .before_stop
             .iter()
             .any(|line| line.id == id && line.at > run.half_way);
         if !late {
-            return Err(format!(
+            return Err(text!(
+                "wątek {id} nie wypisał nic w drugiej połowie obserwacji, przed zatrzymaniem: \
+                 wątek wypisuje, dopóki kolejka nie każe mu skończyć",
                 "worker {id} printed nothing in the second half of the watch, before it was \
                  stopped: a worker prints until it is told to stop, through its queue"
             ));
@@ -331,19 +337,21 @@ fn kept_printing(run: &Watched, ids: [usize; 3]) -> Result<(), String> {
     Ok(())
 }
 
-fn nothing_after(ids: &[usize]) -> Result<(), String> {
+fn nothing_after(ids: &[usize]) -> Result<(), Text> {
+    let n = ids.len();
     match ids {
         [] => Ok(()),
-        [first, ..] => Err(format!(
-            "{} line(s) printed after stop returned (the first by worker {first}): stop must \
-             wait until the worker's thread has ended",
-            ids.len()
+        [first, ..] => Err(text!(
+            "po powrocie stop wypisano {n} linii (pierwszą wątek {first}): stop musi czekać, aż \
+             wątek się zakończy",
+            "{n} line(s) printed after stop returned (the first by worker {first}): stop must \
+             wait until the worker's thread has ended"
         )),
     }
 }
 
 /// A worker in the middle of a long period must still stop at once.
-fn stops_mid_period<W: Send + 'static>(start: Start<W>, stop: Stop<W>) -> Result<(), String> {
+fn stops_mid_period<W: Send + 'static>(start: Start<W>, stop: Stop<W>) -> Result<(), Text> {
     let printer = Printer::new();
     let worker = {
         let printer = printer.clone();
@@ -352,17 +360,22 @@ fn stops_mid_period<W: Send + 'static>(start: Start<W>, stop: Stop<W>) -> Result
     let deadline = Instant::now() + BOUND;
     while printer.ids().is_empty() {
         if Instant::now() > deadline {
-            return Err(format!(
-                "a worker with a period of an hour printed nothing within {} s: print first, \
-                 then wait",
-                BOUND.as_secs_f64()
+            let secs = BOUND.as_secs_f64();
+            return Err(text!(
+                "wątek z okresem godziny nie wypisał nic w ciągu {secs} s: najpierw wypisz, \
+                 potem czekaj",
+                "a worker with a period of an hour printed nothing within {secs} s: print first, \
+                 then wait"
             ));
         }
         thread::sleep(Duration::from_millis(20));
     }
     bounded("stop", BOUND, move || stop(worker)).map_err(|why| {
-        format!(
-            "a worker in the middle of a one-hour period: {why}; the stop message on its \
+        let (pl, en) = (why.pl, why.en);
+        text!(
+            "wątek w połowie godzinnego okresu: {pl}; komunikat „koniec” w kolejce musi go \
+             obudzić (czekaj na kolejce z limitem czasu, nie w sleep)",
+            "a worker in the middle of a one-hour period: {en}; the stop message on its \
              queue must wake it (wait on the queue with a timeout, not in sleep)"
         )
     })
@@ -641,27 +654,31 @@ mod tests {
         assert!(in_turn(&watched(&every(20, 20)), IDS, period).is_ok());
         // Half a period apart is still about once a period; less is not.
         assert!(in_turn(&watched(&every(10, 20)), IDS, period).is_ok());
-        let why = in_turn(&watched(&every(9, 20)), IDS, period).unwrap_err();
+        let why = in_turn(&watched(&every(9, 20)), IDS, period)
+            .unwrap_err()
+            .en;
         assert!(why.contains("apart (median)"), "{why}");
         // Five lines are enough, four are not.
         assert!(in_turn(&watched(&every(20, 5)), IDS, period).is_ok());
-        let why = in_turn(&watched(&every(20, 4)), IDS, period).unwrap_err();
+        let why = in_turn(&watched(&every(20, 4)), IDS, period)
+            .unwrap_err()
+            .en;
         assert!(why.contains("worker 3 printed its id 4 times"), "{why}");
         let mut stranger = every(20, 20);
         stranger.push((12, 5));
-        let why = in_turn(&watched(&stranger), IDS, period).unwrap_err();
+        let why = in_turn(&watched(&stranger), IDS, period).unwrap_err().en;
         assert!(why.contains("printed the id 12"), "{why}");
         let mut on_caller = watched(&every(20, 20));
         on_caller.before_stop[4].thread = thread::current().id();
-        let why = in_turn(&on_caller, IDS, period).unwrap_err();
+        let why = in_turn(&on_caller, IDS, period).unwrap_err().en;
         assert!(why.contains("worker 7 printed on the thread"), "{why}");
         // Still printing after half way (200 ms), each of them.
         assert!(kept_printing(&watched(&every(20, 20)), IDS).is_ok());
         let mut quit = every(20, 20);
         quit.retain(|&(id, ms)| id != 11 || ms <= 200);
-        let why = kept_printing(&watched(&quit), IDS).unwrap_err();
+        let why = kept_printing(&watched(&quit), IDS).unwrap_err().en;
         assert!(why.starts_with("worker 11 printed nothing"), "{why}");
         assert!(nothing_after(&[]).is_ok());
-        assert!(nothing_after(&[7]).unwrap_err().starts_with("1 line(s)"));
+        assert!(nothing_after(&[7]).unwrap_err().en.starts_with("1 line(s)"));
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::guard::bounded;
-use super::{Outcome, Part};
+use super::{Outcome, Part, Text, text};
 use crate::coro::{Flavor, Journal, Log, RunReport, Step, Verdict, delay_message};
 use crate::lab::async_gather::{random_delays, task_message};
 
@@ -138,35 +138,40 @@ pub fn check<F: Future<Output = ()> + 'static>(
         exercise: 5,
         title: "a hundred coroutines gathered at once",
         parts: vec![
-            Part::new("delays", delays_part(random_delays)),
-            Part::new("gather", gather_part(gather)),
+            Part::both(("opóźnienia", "delays"), delays_part(random_delays)),
+            Part::both(("gather", "gather"), gather_part(gather)),
         ],
     }
 }
 
-fn delays_part(random_delays: RandomDelays) -> Result<(), String> {
+fn delays_part(random_delays: RandomDelays) -> Result<(), Text> {
     let mut rng = rand::rng();
     let counts = [rng.random_range(DRAWS), rng.random_range(DRAWS)];
     let [first, second] = bounded("random_delays", BOUND, move || counts.map(random_delays))?;
     for (count, delays) in counts.iter().zip([&first, &second]) {
-        if delays.len() != *count {
-            return Err(format!(
-                "random_delays({count}) returned {} delays",
-                delays.len()
+        let got = delays.len();
+        if got != *count {
+            return Err(text!(
+                "random_delays({count}) zwróciła {got} opóźnień",
+                "random_delays({count}) returned {got} delays"
             ));
         }
     }
     let all: Vec<Duration> = first.iter().chain(&second).copied().collect();
     if let Some(longest) = all.iter().copied().filter(|&delay| delay > MAX_DELAY).max() {
-        return Err(format!(
-            "a delay of {} s: the delays are drawn from 0–4 s",
-            longest.as_secs_f64()
+        let secs = longest.as_secs_f64();
+        return Err(text!(
+            "opóźnienie {secs} s: opóźnienia losuje się z przedziału 0–4 s",
+            "a delay of {secs} s: the delays are drawn from 0–4 s"
         ));
     }
     spread(&all)?;
     let common = first.len().min(second.len());
     if first[..common] == second[..common] {
-        return Err("two calls drew the same delays: draw them at random".into());
+        return Err(text!(
+            "dwa wywołania wylosowały te same opóźnienia: losuj je naprawdę",
+            "two calls drew the same delays: draw them at random"
+        ));
     }
     Ok(())
 }
@@ -178,7 +183,7 @@ fn delays_part(random_delays: RandomDelays) -> Result<(), String> {
 /// more on average; with over a thousand delays, the chance that it holds less than a tenth is
 /// below e⁻³⁶ ≈ 10⁻¹⁶ (Chernoff's bound, n·D(0.1‖0.2) > 36), under 10⁻¹⁵ for the four bins:
 /// an honest answer never fails here.
-fn spread(delays: &[Duration]) -> Result<(), String> {
+fn spread(delays: &[Duration]) -> Result<(), Text> {
     let mut bins = [0_usize; 4];
     for delay in delays {
         // 4 s itself goes in the last bin.
@@ -187,32 +192,46 @@ fn spread(delays: &[Duration]) -> Result<(), String> {
     let least = (delays.len() as f64 * LEAST_SHARE).ceil() as usize;
     match bins.iter().position(|&held| held < least) {
         None => Ok(()),
-        Some(bin) => Err(format!(
-            "only {} of {} delays fall in {bin}–{} s: draw them at random, uniformly from \
-             the whole 0–4 s",
-            bins[bin],
-            delays.len(),
-            bin + 1
-        )),
+        Some(bin) => {
+            let (held, all, end) = (bins[bin], delays.len(), bin + 1);
+            Err(text!(
+                "tylko {held} z {all} opóźnień wypada w przedziale {bin}–{end} s: losuj je \
+                 jednostajnie z całego przedziału 0–4 s",
+                "only {held} of {all} delays fall in {bin}–{end} s: draw them at random, \
+                 uniformly from the whole 0–4 s"
+            ))
+        }
     }
 }
 
-fn gather_part<F: Future<Output = ()> + 'static>(gather: Gather<F>) -> Result<(), String> {
+fn gather_part<F: Future<Output = ()> + 'static>(gather: Gather<F>) -> Result<(), Text> {
     let report = bounded("gather", BOUND, move || {
-        let delays = random_delays(TASKS, MAX_DELAY, rand::random()).map_err(|e| e.to_string())?;
+        let delays = random_delays(TASKS, MAX_DELAY, rand::random()).map_err(|err| {
+            text!(
+                "sprawdzarka nie mogła wylosować opóźnień: {err}",
+                "the grader could not draw the delays: {err}"
+            )
+        })?;
         run_gather(gather, delays, true)
     })??;
-    let failed: Vec<String> = report
+    // The report's claims and evidence are the coro module's, in English.
+    let failed: Vec<(&str, &str)> = report
         .checks()
         .iter()
         .filter(|check| check.verdict == Verdict::Fail)
-        .map(|check| format!("not true that {}: {}", check.kind.claim(), check.evidence))
+        .map(|check| (check.kind.claim(), check.evidence.as_str()))
         .collect();
     if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("; "))
+        return Ok(());
     }
+    let join = |not_true: &str| {
+        failed
+            .iter()
+            .map(|(claim, evidence)| format!("{not_true} {claim}: {evidence}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Err(Text::new(join("nieprawda, że"), join("not true that")))
 }
 
 /// Runs the student's `gather` on tasks with `delays`, on a one-thread runtime whose clock is
@@ -221,12 +240,17 @@ fn run_gather<F: Future<Output = ()> + 'static>(
     gather: Gather<F>,
     delays: Vec<Duration>,
     paused: bool,
-) -> Result<RunReport, String> {
+) -> Result<RunReport, Text> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(paused)
         .build()
-        .map_err(|err| format!("the grader could not start a runtime: {err}"))?;
+        .map_err(|err| {
+            text!(
+                "sprawdzarka nie mogła uruchomić środowiska tokio: {err}",
+                "the grader could not start a runtime: {err}"
+            )
+        })?;
     let (log, journal) = (
         Log::new(io::sink()),
         Journal::with_capacity(2 * delays.len()),
@@ -284,7 +308,7 @@ fn run_gather<F: Future<Output = ()> + 'static>(
 pub fn prove<F: Future<Output = ()> + 'static>(
     delays: Vec<Duration>,
     gather: Gather<F>,
-) -> Result<RunReport, String> {
+) -> Result<RunReport, Text> {
     let longest = delays.iter().max().copied().unwrap_or_default();
     bounded("gather", longest + BOUND, move || {
         run_gather(gather, delays, false)
@@ -507,7 +531,9 @@ mod tests {
         assert_eq!(spread(&secs(&[0, 1, 2, 4])), Ok(()));
         // Ten delays: each bin needs one.
         assert_eq!(spread(&secs(&[0, 1, 2, 3, 3, 3, 3, 3, 3, 3])), Ok(()));
-        let why = spread(&secs(&[0, 1, 3, 3, 3, 3, 3, 3, 3, 3])).unwrap_err();
+        let why = spread(&secs(&[0, 1, 3, 3, 3, 3, 3, 3, 3, 3]))
+            .unwrap_err()
+            .en;
         assert_eq!(
             why,
             "only 0 of 10 delays fall in 2–3 s: draw them at random, uniformly from the whole \
@@ -518,7 +544,7 @@ mod tests {
         twenty.extend(secs(&[1; 12]));
         assert_eq!(spread(&twenty), Ok(()));
         twenty[7] = Duration::from_secs(1);
-        let why = spread(&twenty).unwrap_err();
+        let why = spread(&twenty).unwrap_err().en;
         assert!(
             why.starts_with("only 1 of 20 delays fall in 3–4 s"),
             "{why}"

@@ -50,6 +50,7 @@ mod outcome;
 mod starter;
 mod table;
 
-pub use outcome::{Outcome, Part};
+pub(crate) use outcome::text;
+pub use outcome::{Lang, Outcome, Part, Text};
 pub use starter::{Answers, Dependency, write_starter};
 pub use table::ScoreTable;

@@ -121,7 +121,7 @@ fn exercise_4() -> Result<(), String> {
 fn exercise_5() -> Result<(), String> {
     let delays = five::random_delays(100);
     println!("opóźnienia (pierwsze 5): {:?}", &delays[..delays.len().min(5)]);
-    let report = ex5::prove(delays, five::gather)?;
+    let report = ex5::prove(delays, five::gather).map_err(|why| why.pl)?;
     report
         .write_to(&mut std::io::stdout())
         .map_err(|err| err.to_string())

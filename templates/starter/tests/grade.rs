@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use concurrency_lab::grade::{ScoreTable, ex1, ex2, ex3, ex4, ex5};
+use concurrency_lab::grade::{Lang, ScoreTable, ex1, ex2, ex3, ex4, ex5};
 use concurrency_lab_starter::{ex1 as one, ex2 as two, ex3 as three, ex4 as four, ex5 as five};
 
 fn main() -> ExitCode {
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         ex5::check(five::random_delays, five::gather),
     ]);
     let mut out = std::io::stdout().lock();
-    let printed = writeln!(out, "\nlaboratorium współbieżności: wynik").and_then(|()| table.write_to(&mut out));
+    let printed = writeln!(out, "\nlaboratorium współbieżności: wynik").and_then(|()| table.write_in(&mut out, Lang::Polish));
     if printed.is_err() || table.total() < table.max_total() {
         ExitCode::FAILURE
     } else {
