@@ -648,6 +648,34 @@ mod tests {
     }
 
     #[test]
+    fn a_burst_at_first_does_not_fail_a_worker_that_keeps_its_period() {
+        const IDS: [usize; 3] = [3, 7, 11];
+        // Three lines 1 ms apart, then one a period for twenty periods: the median gap is
+        // the period.
+        let mut lines = every(20, 20);
+        for id in IDS {
+            lines.extend([(id, 1), (id, 2)]);
+        }
+        lines.sort_by_key(|&(_, ms)| ms);
+        let run = watched(&lines);
+        assert!(in_turn(&run, IDS, Duration::from_millis(20)).is_ok());
+        // Six lines: three 1 ms apart, three a period apart: the median gap is 1 ms.
+        let mut lines = every(20, 3);
+        for id in IDS {
+            lines.extend([(id, 1), (id, 2), (id, 3)]);
+        }
+        lines.sort_by_key(|&(_, ms)| ms);
+        let why = in_turn(&watched(&lines), IDS, Duration::from_millis(20)).unwrap_err();
+        assert!(why.en.contains("apart (median)"), "{why:?}");
+    }
+
+    #[test]
+    fn only_the_students_printer_echoes() {
+        assert!(Printer::to_stdout().echo);
+        assert!(!Printer::new().echo);
+    }
+
+    #[test]
     fn the_rules_on_lines() {
         const IDS: [usize; 3] = [3, 7, 11];
         let period = Duration::from_millis(20);
