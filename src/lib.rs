@@ -11,7 +11,7 @@ pub mod bench;
 /// Chapter 6: the same `Pool` over the ranks of an MPI job (feature `mpi`).
 #[cfg(feature = "mpi")]
 #[doc = include_str!("../docs/mpi.md")]
-#[doc = include_str!("../docs/scaling.svg")] // the chart ends the chapter's last section
+#[doc = include_str!("../docs/scaling-mpi.svg")] // the chart ends the chapter's last section
 pub mod beyond_one_machine {}
 pub mod coro;
 pub mod course;
