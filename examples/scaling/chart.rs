@@ -197,3 +197,20 @@ fn mark<DB: plotters::prelude::DrawingBackend>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::axis_top;
+
+    #[test]
+    fn the_axis_follows_the_points() {
+        // Every point at most 0.14: the axis ends at 0.2, not at 1.5.
+        assert!((axis_top(0.14) - 0.2).abs() < 1e-12, "{}", axis_top(0.14));
+        assert!((axis_top(1.9) - 2.5).abs() < 1e-12, "{}", axis_top(1.9));
+        assert!((axis_top(0.03) - 0.04).abs() < 1e-12, "{}", axis_top(0.03));
+        for highest in [0.001, 0.14, 0.9, 1.0, 3.7, 42.0] {
+            let top = axis_top(highest);
+            assert!(top > highest && top < highest * 2.0, "{highest}: {top}");
+        }
+    }
+}
