@@ -10,7 +10,7 @@ pub mod bench;
 // own and not inside the paragraph before; scaled to the page (the file is 1120 px wide).
 #[doc = ""]
 #[doc = "<div class=\"chart\"><style>.chart svg { max-width: 100%; height: auto; }</style>"]
-#[doc = include_str!("../docs/scaling.svg")]
+#[doc = include_str!("../docs/scaling-mpi.svg")]
 #[doc = "</div>"]
 pub mod beyond_one_machine {}
 pub mod coro;

@@ -45,7 +45,7 @@ fn cargo_test(dir: &Path) -> (bool, String) {
     let stdout = std::fs::read_to_string(&out).unwrap();
     let stderr = std::fs::read_to_string(&err).unwrap();
     assert!(
-        stdout.contains("concurrency lab: score"),
+        stdout.contains("laboratorium współbieżności: wynik"),
         "the grader did not print its table\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
     (status.success(), stdout)
@@ -62,7 +62,7 @@ fn the_untouched_starter_scores_zero_and_the_reference_answers_ten() {
     let untouched = scratch("untouched");
     write_starter(&untouched, &Dependency::this_checkout(), Answers::Todo).unwrap();
     let (passed, table) = cargo_test(&untouched);
-    assert!(table.contains("total 0/10"), "{table}");
+    assert!(table.contains("razem 0/10"), "{table}");
     assert!(!passed, "cargo test fails below full marks");
     for n in 1..=5 {
         assert!(
@@ -70,12 +70,12 @@ fn the_untouched_starter_scores_zero_and_the_reference_answers_ten() {
             "exercise {n} has a row:\n{table}"
         );
     }
-    assert!(table.contains("not written yet"), "{table}");
+    assert!(table.contains("nie jest jeszcze napisana"), "{table}");
 
     let solved = scratch("solved");
     write_starter(&solved, &Dependency::this_checkout(), Answers::Reference).unwrap();
     let (passed, table) = cargo_test(&solved);
-    assert!(table.contains("total 10/10"), "{table}");
+    assert!(table.contains("razem 10/10"), "{table}");
     assert!(passed, "{table}");
     assert!(!table.contains('✗'), "{table}");
 

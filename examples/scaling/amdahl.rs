@@ -9,68 +9,106 @@ pub(crate) fn speedup(serial: f64, processors: f64) -> f64 {
     1.0 / (serial + (1.0 - serial) / processors)
 }
 
-/// Amdahl's law fitted to measured points: `scale * speedup(serial, p)`.
+/// Amdahl's law with a cost per extra worker, fitted to measured points:
+/// `scale / (serial + (1 - serial) / processors + overhead * (workers - 1))`.
+///
+/// Amdahl's law alone never falls as workers are added, so it cannot pass through points that
+/// do — a job whose cost is moving data to the workers gets slower with each one. The
+/// overhead term (the time each extra worker adds, as a fraction of one processor's time)
+/// lets the curve fall; where adding workers costs nothing, the fit finds it zero.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Fit {
     /// The fraction of the work that does not run in parallel, in `0..=1`.
     pub serial: f64,
+    /// The time each worker past the first adds, as a fraction of one processor's time.
+    pub overhead: f64,
     /// The speedup on one processor: below 1 when using the workers at all costs time.
     pub scale: f64,
 }
 
 impl Fit {
-    /// The fitted speedup on `processors` processors.
-    pub(crate) fn at(&self, processors: f64) -> f64 {
-        self.scale * speedup(self.serial, processors)
+    /// The fitted speedup of `workers` workers on `processors` processors.
+    pub(crate) fn at(&self, processors: f64, workers: f64) -> f64 {
+        self.scale * shape(self.serial, self.overhead, processors, workers)
     }
 }
 
-/// The [`Fit`] closest to `points` — (processors, measured speedup) — in least squares.
+/// The model's speedup at scale 1.
+fn shape(serial: f64, overhead: f64, processors: f64, workers: f64) -> f64 {
+    1.0 / (1.0 / speedup(serial, processors) + overhead * (workers - 1.0))
+}
+
+/// One measured point: on how many processors, with how many workers, and the speedup.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Point {
+    pub processors: f64,
+    pub workers: f64,
+    pub speedup: f64,
+}
+
+/// The [`Fit`] closest to `points` in least squares.
 ///
-/// For a given serial fraction the best scale has a closed form (a linear least-squares
-/// problem in one unknown), so only the serial fraction is searched: scanned in steps of a
-/// thousandth, then the best step refined by a golden-section search. With one parameter in
-/// a bounded range, that is exact enough and cannot diverge.
-pub(crate) fn fit(points: &[(f64, f64)]) -> Fit {
-    let with_best_scale = |serial: f64| -> Fit {
-        let shape = |p: f64| speedup(serial, p);
-        let along: f64 = points.iter().map(|&(p, s)| s * shape(p)).sum();
-        let norm: f64 = points.iter().map(|&(p, _)| shape(p).powi(2)).sum();
+/// For a given serial fraction and overhead the best scale has a closed form (a linear
+/// least-squares problem in one unknown), so only those two are searched: the overhead over 0
+/// and 61 steps from 10⁻⁴ to 10 (a geometric scale), the serial fraction in steps of a
+/// thousandth, then the best serial fraction refined by a golden-section search. Bounded
+/// ranges: exact enough, and it cannot diverge.
+pub(crate) fn fit(points: &[Point]) -> Fit {
+    let with_best_scale = |serial: f64, overhead: f64| -> Fit {
+        let model = |p: &Point| shape(serial, overhead, p.processors, p.workers);
+        let along: f64 = points.iter().map(|p| p.speedup * model(p)).sum();
+        let norm: f64 = points.iter().map(|p| model(p).powi(2)).sum();
         Fit {
             serial,
+            overhead,
             scale: if norm > 0.0 { along / norm } else { 0.0 },
         }
     };
-    let squares = |serial: f64| -> f64 {
-        let fit = with_best_scale(serial);
-        points.iter().map(|&(p, s)| (s - fit.at(p)).powi(2)).sum()
+    let squares = |serial: f64, overhead: f64| -> f64 {
+        let fit = with_best_scale(serial, overhead);
+        points
+            .iter()
+            .map(|p| (p.speedup - fit.at(p.processors, p.workers)).powi(2))
+            .sum()
     };
     const STEPS: u32 = 1000;
-    let best_step = (0..=STEPS)
-        .map(|step| f64::from(step) / f64::from(STEPS))
-        .min_by(|a, b| squares(*a).total_cmp(&squares(*b)))
+    let overheads =
+        std::iter::once(0.0).chain((0..=60).map(|k| 10f64.powf(-4.0 + 5.0 * f64::from(k) / 60.0)));
+    let (best_step, overhead) = overheads
+        .flat_map(|overhead| {
+            (0..=STEPS).map(move |step| (f64::from(step) / f64::from(STEPS), overhead))
+        })
+        .min_by(|a, b| squares(a.0, a.1).total_cmp(&squares(b.0, b.1)))
         .expect("the scan has points");
     let step = 1.0 / f64::from(STEPS);
     let (mut low, mut high) = ((best_step - step).max(0.0), (best_step + step).min(1.0));
     let ratio = (5f64.sqrt() - 1.0) / 2.0;
     while high - low > 1e-9 {
         let (a, b) = (high - ratio * (high - low), low + ratio * (high - low));
-        if squares(a) <= squares(b) {
+        if squares(a, overhead) <= squares(b, overhead) {
             high = b;
         } else {
             low = a;
         }
     }
-    with_best_scale((low + high) / 2.0)
+    with_best_scale((low + high) / 2.0, overhead)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn curve(serial: f64) -> Vec<(f64, f64)> {
+    fn point(p: f64, speedup: f64) -> Point {
+        Point {
+            processors: p,
+            workers: p,
+            speedup,
+        }
+    }
+
+    fn curve(serial: f64) -> Vec<Point> {
         (1..=4)
-            .map(|p| (f64::from(p), speedup(serial, f64::from(p))))
+            .map(|p| point(f64::from(p), speedup(serial, f64::from(p))))
             .collect()
     }
 
@@ -88,9 +126,10 @@ mod tests {
             for scale in [1.0, 0.8] {
                 let points: Vec<_> = curve(serial)
                     .into_iter()
-                    .map(|(p, s)| (p, scale * s))
+                    .map(|p| point(p.processors, scale * p.speedup))
                     .collect();
                 let fitted = fit(&points);
+                assert_eq!(fitted.overhead, 0.0, "{fitted:?}");
                 assert!(
                     (fitted.serial - serial).abs() < 1e-6,
                     "{serial}: {fitted:?}"
@@ -105,7 +144,7 @@ mod tests {
         let noisy: Vec<_> = curve(0.2)
             .into_iter()
             .zip([1.0, 1.02, 0.97, 1.01])
-            .map(|((p, s), noise)| (p, s * noise))
+            .map(|(p, noise)| point(p.processors, p.speedup * noise))
             .collect();
         let fitted = fit(&noisy);
         assert!((fitted.serial - 0.2).abs() < 0.03, "{fitted:?}");
@@ -113,12 +152,20 @@ mod tests {
     }
 
     #[test]
-    fn a_slowdown_fits_as_all_serial() {
-        // More workers made it slower: no fraction in 0..=1 explains that better than 1, and
-        // the flat line then sits at the points' mean.
-        let slower = [(1.0, 1.0), (2.0, 0.8), (3.0, 0.6)];
+    fn a_slowdown_is_fitted_through_its_points() {
+        // More workers made it slower, as moving data to each costs time: Amdahl's law alone
+        // would draw a flat line through none of these; the overhead term bends it down.
+        let slower = [
+            point(1.0, 0.14),
+            point(2.0, 0.11),
+            point(3.0, 0.095),
+            point(4.0, 0.08),
+        ];
         let fitted = fit(&slower);
-        assert!(fitted.serial > 1.0 - 1e-6, "{fitted:?}");
-        assert!((fitted.scale - 0.8).abs() < 1e-6, "{fitted:?}");
+        assert!(fitted.overhead > 0.0, "{fitted:?}");
+        for p in slower {
+            let off = (fitted.at(p.processors, p.workers) - p.speedup).abs();
+            assert!(off < 0.01 * 0.14 * 10.0, "{p:?}: {fitted:?}");
+        }
     }
 }

@@ -1,13 +1,18 @@
 //! A scaling chart: the speedup of 1 to twice-the-cores workers over the sequential loop, for
 //! threads and processes, on a CPU-bound task (counting primes) and a communication-bound one
-//! (the lab's range count), with Amdahl's law fitted to each backend's points.
+//! (the lab's range count), with Amdahl's law (and a cost per extra worker) fitted to each
+//! backend's points.
 //!
 //! ```sh
 //! cargo run --release --example scaling -- --out docs/scaling.svg
 //! cargo build --release --features mpi --example scaling     # with an MPI series:
-//! mpirun --oversubscribe -n 5 target/release/examples/scaling --out /tmp/scaling.svg
+//! mpirun --oversubscribe -n 5 target/release/examples/scaling --out /tmp/scaling.svg \
+//!     --out-mpi docs/scaling-mpi.svg
 //! BENCH_QUICK=1 cargo run --release --example scaling -- --out /tmp/scaling.svg   # seconds
 //! ```
+//!
+//! `--out` never shows the MPI series: it is chapter 3's chart, and MPI comes in chapter 6.
+//! The chart with MPI goes to `--out-mpi`, when there is an MPI series to draw.
 //!
 //! Every point is the median of several runs measured with the crate's `bench` module; the
 //! table printed on stdout holds the same figures. Built with the `mpi` feature and started by
@@ -29,7 +34,7 @@ use concurrency_lab::lab::range_count::{RangeCountBackend, Row, Variant, random_
 use concurrency_lab::pool::{self, MapOptions, Pool, ProcessPool, Runs, ThreadPool};
 use plotters::style::RGBColor;
 
-use chart::{Panel, Series};
+use chart::{Marker, Panel, Series};
 
 /// Measures speedup against the number of workers and draws it as an SVG chart.
 #[derive(Debug, Parser)]
@@ -37,6 +42,9 @@ struct Args {
     /// Where to write the SVG.
     #[arg(long, default_value = "scaling.svg")]
     out: PathBuf,
+    /// Where to write the chart with the MPI series too (only when there is one).
+    #[arg(long)]
+    out_mpi: Option<PathBuf>,
     /// The largest number of workers [default: twice the number of CPUs].
     #[arg(long)]
     max_workers: Option<usize>,
@@ -66,6 +74,25 @@ impl Backend {
             Backend::Processes => "processes",
             #[cfg(feature = "mpi")]
             Backend::Mpi => "MPI ranks",
+        }
+    }
+
+    /// How the backend's points are marked and its fit drawn: not by colour alone.
+    fn marker(self) -> Marker {
+        match self {
+            Backend::Threads => Marker::Circle,
+            Backend::Processes => Marker::Triangle,
+            #[cfg(feature = "mpi")]
+            Backend::Mpi => Marker::Square,
+        }
+    }
+
+    /// Whether this is the MPI series, drawn only in the chart of chapter 6.
+    fn is_mpi(self) -> bool {
+        match self {
+            #[cfg(feature = "mpi")]
+            Backend::Mpi => true,
+            _ => false,
         }
     }
 
@@ -177,14 +204,18 @@ fn main() -> Result<(), Box<dyn Error>> {
             }
             let fit = fit(&points, cores);
             println!(
-                "{:>10}: Amdahl fit: serial fraction {:.3}, one worker {:.2}× the loop",
+                "{:>10}: fit: serial fraction {:.3}, {:.3} more per extra worker, one worker \
+                 {:.2}× the loop",
                 backend.name(),
                 fit.serial,
+                fit.overhead,
                 fit.scale
             );
             series.push(Series {
                 name: backend.name(),
                 color: backend.color(),
+                marker: backend.marker(),
+                mpi: backend.is_mpi(),
                 points,
                 fit,
             });
@@ -194,17 +225,33 @@ fn main() -> Result<(), Box<dyn Error>> {
             series,
         });
     }
-    chart::draw(&args.out, &panels, cores)?;
+    let has_mpi = panels
+        .iter()
+        .flat_map(|panel| &panel.series)
+        .any(|series| series.mpi);
+    chart::draw(&args.out, &panels, cores, false)?;
     println!("\nchart written to {}", args.out.display());
+    match (&args.out_mpi, has_mpi) {
+        (Some(out), true) => {
+            chart::draw(out, &panels, cores, true)?;
+            println!("chart with MPI written to {}", out.display());
+        }
+        (Some(_), false) => println!("(no MPI series: no --out-mpi chart)"),
+        (None, _) => {}
+    }
     Ok(())
 }
 
-/// Amdahl's law fitted to a backend's points, with no more processors than cores: past the
-/// cores, workers share them.
+/// The fit of a backend's points, with no more processors than cores: past the cores, workers
+/// share them (and each still costs its overhead).
 fn fit(points: &[(usize, f64)], cores: usize) -> amdahl::Fit {
-    let on_processors: Vec<(f64, f64)> = points
+    let on_processors: Vec<amdahl::Point> = points
         .iter()
-        .map(|&(workers, speedup)| (workers.min(cores) as f64, speedup))
+        .map(|&(workers, speedup)| amdahl::Point {
+            processors: workers.min(cores) as f64,
+            workers: workers as f64,
+            speedup,
+        })
         .collect();
     amdahl::fit(&on_processors)
 }

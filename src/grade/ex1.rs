@@ -5,14 +5,26 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rand::Rng;
+
 use super::guard::bounded;
-use super::{Outcome, Part};
+use super::{Outcome, Part, Text, text};
 use crate::timing::Clock;
 
 /// The longest one call of the student's function may take.
 const BOUND: Duration = Duration::from_secs(30);
-/// How many times the clocks are checked: a plausible reading once could be luck.
-const CALLS: usize = 5;
+/// How many pairs of calls (one with a short name, one with a long one) the clocks are checked
+/// on: a plausible reading once could be luck, and the fastest of several is what a loaded
+/// machine cannot spoil.
+const PAIRS: usize = 3;
+/// The long name's length, in characters, is drawn (roughly) from this range at grading time: megabytes
+/// to write and read, where the short name is a few bytes.
+const LONG_NAME: std::ops::Range<usize> = 1_000_000..2_000_000;
+/// How many times longer the fastest long-name step must take than the fastest short-name one.
+/// Writing and reading a megabyte takes hundreds of times as long as a few bytes (on every
+/// machine, since both are measured in the same run); a time that does not grow with the work
+/// was not measured around it.
+const GROWTH: u64 = 4;
 /// No file operation (a system call or more) takes less CPU or elapsed time than this: a
 /// smaller figure is in another unit than nanoseconds.
 const FLOOR_NS: u64 = 200;
@@ -71,7 +83,13 @@ pub type WriteAndRead = fn(path: &Path, name: &str, index: u64) -> io::Result<Ro
 /// - **clocks** (1 point): over several calls, every reading is a time in nanoseconds taken
 ///   around the operation: at least 200 ns (nothing touching a file is faster, so a smaller
 ///   figure is in µs or ms) and no more than the grader's own reading of the same clock around
-///   the whole call (so not a clock's absolute value, nor the wrong clock's span).
+///   the whole call (so not a clock's absolute value, nor the wrong clock's span). And the
+///   times follow the work: calls with a name of a few letters and calls with a name of a
+///   million or more (its length drawn at grading time) alternate, and on each clock the
+///   fastest long write (and read) must take at least 4 times the fastest short one — really
+///   it takes hundreds of times as long. Made-up or constant times fail.
+///
+/// The name and index of the **file** part are drawn at grading time as well.
 ///
 /// # Examples
 ///
@@ -86,14 +104,17 @@ pub type WriteAndRead = fn(path: &Path, name: &str, index: u64) -> io::Result<Ro
 pub fn check(write_and_read: WriteAndRead) -> Outcome {
     let parts = match Scratch::new() {
         Ok(scratch) => vec![
-            Part::new("file", file_part(write_and_read, &scratch.0)),
-            Part::new("clocks", clocks_part(write_and_read, &scratch.0)),
+            Part::both(FILE, file_part(write_and_read, &scratch.0)),
+            Part::both(CLOCKS, clocks_part(write_and_read, &scratch.0)),
         ],
         Err(err) => {
-            let why = format!("could not make a directory to grade in: {err}");
+            let why = text!(
+                "sprawdzarka nie mogła utworzyć katalogu: {err}",
+                "could not make a directory to grade in: {err}"
+            );
             vec![
-                Part::new("file", Err(why.clone())),
-                Part::new("clocks", Err(why)),
+                Part::both(FILE, Err(why.clone())),
+                Part::both(CLOCKS, Err(why)),
             ]
         }
     };
@@ -101,6 +122,21 @@ pub fn check(write_and_read: WriteAndRead) -> Outcome {
         exercise: 1,
         title: "a file written and read back, timed",
         parts,
+    }
+}
+
+/// The parts' names, in Polish and in English.
+const FILE: (&str, &str) = ("plik", "file");
+const CLOCKS: (&str, &str) = ("zegary", "clocks");
+
+/// A word of the messages in Polish: a step, or a clock (as in "na zegarze …").
+fn pl(word: &str) -> &str {
+    match word {
+        "write" => "zapis",
+        "read" => "odczyt",
+        "monotonic" => "monotonicznym",
+        "CPU" => "czasu procesora",
+        other => other,
     }
 }
 
@@ -133,7 +169,7 @@ struct Call {
     around: Times,
 }
 
-fn call(write_and_read: WriteAndRead, path: &Path, name: &str, index: u64) -> Result<Call, String> {
+fn call(write_and_read: WriteAndRead, path: &Path, name: &str, index: u64) -> Result<Call, Text> {
     let (path, name) = (path.to_owned(), name.to_owned());
     bounded("write_and_read", BOUND, move || {
         let (wall, cpu) = (Clock::Monotonic.now_ns(), Clock::ProcessCpu.now_ns());
@@ -144,56 +180,149 @@ fn call(write_and_read: WriteAndRead, path: &Path, name: &str, index: u64) -> Re
         };
         trip.map(|trip| Call { trip, around })
     })?
-    .map_err(|err| format!("write_and_read returned an error: {err}"))
+    .map_err(|err| {
+        text!(
+            "write_and_read zwróciła błąd: {err}",
+            "write_and_read returned an error: {err}"
+        )
+    })
 }
 
-fn file_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), String> {
+fn file_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), Text> {
     let path = dir.join("test.txt");
-    let (name, index) = ("Żaneta Łuczyńska", 144_298);
-    let trip = call(write_and_read, &path, name, index)?.trip;
-    let on_disk = std::fs::read_to_string(&path)
-        .map_err(|err| format!("cannot read {} after the call: {err}", path.display()))?;
-    if !on_disk.contains(name) {
-        return Err(format!(
+    let mut rng = rand::rng();
+    let name = format!(
+        "{} {}",
+        random_name(&mut rng, 3..12),
+        random_name(&mut rng, 3..15)
+    );
+    let index = rng.random_range(100_000..1_000_000);
+    let trip = call(write_and_read, &path, &name, index)?.trip;
+    let shown = path.display();
+    let on_disk = std::fs::read_to_string(&path).map_err(|err| {
+        text!(
+            "po wywołaniu nie da się odczytać pliku {shown}: {err}",
+            "cannot read {shown} after the call: {err}"
+        )
+    })?;
+    if !on_disk.contains(&name) {
+        return Err(text!(
+            "plik zawiera {on_disk:?}, bez imienia {name:?}",
             "the file holds {on_disk:?}, without the name {name:?}"
         ));
     }
     if !on_disk.contains(&index.to_string()) {
-        return Err(format!(
+        return Err(text!(
+            "plik zawiera {on_disk:?}, bez indeksu {index}",
             "the file holds {on_disk:?}, without the index {index}"
         ));
     }
-    if trip.read_back != on_disk {
-        return Err(format!(
-            "read_back is {:?}, but the file holds {on_disk:?}",
-            trip.read_back
+    let read_back = &trip.read_back;
+    if *read_back != on_disk {
+        return Err(text!(
+            "read_back to {read_back:?}, a plik zawiera {on_disk:?}",
+            "read_back is {read_back:?}, but the file holds {on_disk:?}"
         ));
     }
     Ok(())
 }
 
-fn clocks_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), String> {
-    for round in 0..CALLS {
-        let path = dir.join(format!("clocks-{round}.txt"));
-        let Call { trip, around } = call(write_and_read, &path, "Anna", 1_000)?;
-        for (step, times) in [("write", trip.write), ("read", trip.read)] {
-            plausible(step, "monotonic", times.monotonic_ns, around.monotonic_ns)?;
-            plausible(step, "CPU", times.cpu_ns, around.cpu_ns)?;
+fn clocks_part(write_and_read: WriteAndRead, dir: &Path) -> Result<(), Text> {
+    let mut rng = rand::rng();
+    // A random word repeated: as long a name as random letters, drawn in a fraction of the time.
+    let word = random_name(&mut rng, 20..40);
+    let long = word.repeat(rng.random_range(LONG_NAME) / word.chars().count());
+    let (mut short_fastest, mut long_fastest) = ([u64::MAX; 4], [u64::MAX; 4]);
+    for round in 0..PAIRS {
+        for (name, fastest) in [
+            ("Anna", &mut short_fastest),
+            (long.as_str(), &mut long_fastest),
+        ] {
+            let path = dir.join(format!("clocks-{round}-{}.txt", name.len()));
+            let index = rng.random_range(100_000..1_000_000);
+            let Call { trip, around } = call(write_and_read, &path, name, index)?;
+            for (step, times) in [("write", trip.write), ("read", trip.read)] {
+                plausible(step, "monotonic", times.monotonic_ns, around.monotonic_ns)?;
+                plausible(step, "CPU", times.cpu_ns, around.cpu_ns)?;
+            }
+            let readings = [
+                trip.write.monotonic_ns,
+                trip.write.cpu_ns,
+                trip.read.monotonic_ns,
+                trip.read.cpu_ns,
+            ];
+            for (fast, reading) in fastest.iter_mut().zip(readings) {
+                *fast = (*fast).min(reading);
+            }
         }
+    }
+    let steps = [
+        ("write", "monotonic"),
+        ("write", "CPU"),
+        ("read", "monotonic"),
+        ("read", "CPU"),
+    ];
+    for (((step, clock), short), long_ns) in steps.into_iter().zip(short_fastest).zip(long_fastest)
+    {
+        follows_the_work(step, clock, short, long_ns, long.len())?;
     }
     Ok(())
 }
 
+/// Whether a step's time grew with its work: `long` (the fastest time with a name of
+/// `long_bytes` bytes) at least [`GROWTH`] times `short` (the fastest with a short name).
+fn follows_the_work(
+    step: &str,
+    clock: &str,
+    short: u64,
+    long: u64,
+    long_bytes: usize,
+) -> Result<(), Text> {
+    if u128::from(long) >= u128::from(short) * u128::from(GROWTH) {
+        return Ok(());
+    }
+    let (step_pl, clock_pl) = (pl(step), pl(clock));
+    Err(text!(
+        "{step_pl} imienia długiego na {long_bytes} bajtów trwał {long} ns na zegarze \
+         {clock_pl}, a imienia 4-literowego {short} ns: czas zmierzony wokół pracy rośnie razem \
+         z nią — odczytaj zegar tuż przed i tuż po operacji ({step_pl})",
+        "the {step} of a {long_bytes}-byte name took {long} ns on the {clock} clock, and of a \
+         4-letter name {short} ns: a time measured around the work grows with it — read the \
+         clock just before and just after the {step}"
+    ))
+}
+
+/// A name of `letters` random letters (Polish ones among them), its length drawn from the range.
+fn random_name(rng: &mut impl Rng, letters: std::ops::Range<usize>) -> String {
+    const LETTERS: &[char] = &[
+        'a', 'e', 'i', 'k', 'm', 'n', 'o', 'r', 's', 'z', 'ą', 'ę', 'ł', 'ń', 'ó', 'ś', 'ż',
+    ];
+    let len = rng.random_range(letters);
+    let mut name: String = (0..len)
+        .map(|_| LETTERS[rng.random_range(0..LETTERS.len())])
+        .collect();
+    if let Some(first) = name.chars().next() {
+        let upper: String = first.to_uppercase().collect();
+        name.replace_range(..first.len_utf8(), &upper);
+    }
+    name
+}
+
 /// Whether `reported` can be `clock`'s nanoseconds for one step of a call that took `around`.
-fn plausible(step: &str, clock: &str, reported: u64, around: u64) -> Result<(), String> {
+fn plausible(step: &str, clock: &str, reported: u64, around: u64) -> Result<(), Text> {
+    let (step_pl, clock_pl) = (pl(step), pl(clock));
     if reported < FLOOR_NS {
-        return Err(format!(
+        return Err(text!(
+            "{step_pl} trwał {reported} ns na zegarze {clock_pl}: za mało jak na operację na \
+             pliku — czy to na pewno nanosekundy?",
             "the {step} took {reported} ns on the {clock} clock: too little for a file \
              operation — is it in nanoseconds?"
         ));
     }
     if reported > around {
-        return Err(format!(
+        return Err(text!(
+            "{step_pl} trwał {reported} ns na zegarze {clock_pl}, dłużej niż całe wywołanie \
+             ({around} ns na tym zegarze) — czy to różnica dwóch odczytów tego zegara?",
             "the {step} took {reported} ns on the {clock} clock, more than the whole call \
              ({around} ns on that clock) — is it a difference of two readings of that clock?"
         ));
@@ -258,7 +387,7 @@ mod tests {
             right(path, name, 0)
         }
         let why = failure(&check(no_index), "file").unwrap();
-        assert!(why.contains("without the index 144298"), "{why}");
+        assert!(why.contains("without the index"), "{why}");
     }
 
     #[test]
@@ -361,6 +490,90 @@ mod tests {
             why.contains("write took") && why.contains("monotonic clock"),
             "{why}"
         );
+    }
+
+    /// The right file, and times made up: `ns` on every clock for every step.
+    fn made_up(path: &Path, name: &str, index: u64, ns: u64) -> io::Result<RoundTrip> {
+        let trip = right(path, name, index)?;
+        let times = Times {
+            monotonic_ns: ns,
+            cpu_ns: ns,
+        };
+        Ok(RoundTrip {
+            write: times,
+            read: times,
+            ..trip
+        })
+    }
+
+    #[test]
+    fn constant_times_fail_the_clocks_part() {
+        fn constant(path: &Path, name: &str, index: u64) -> io::Result<RoundTrip> {
+            made_up(path, name, index, 1_000)
+        }
+        let outcome = check(constant);
+        let why = failure(&outcome, "clocks").unwrap();
+        assert!(why.contains("grows with it"), "{why}");
+        assert_eq!(outcome.points(), 1, "the file is right");
+    }
+
+    #[test]
+    fn times_that_grow_too_little_fail_the_clocks_part() {
+        // Plausible, and even longer for the long name, but not by the work's measure: a
+        // fixed cost plus a guess.
+        fn guessed(path: &Path, name: &str, index: u64) -> io::Result<RoundTrip> {
+            made_up(
+                path,
+                name,
+                index,
+                if name.len() > 100 { 3_000 } else { 1_000 },
+            )
+        }
+        assert!(failure(&check(guessed), "clocks").is_some());
+    }
+
+    #[test]
+    fn timing_nothing_fails_the_clocks_part() {
+        // The clocks are read, but around nothing, and the file written outside them.
+        fn around_nothing(path: &Path, name: &str, index: u64) -> io::Result<RoundTrip> {
+            let trip = right(path, name, index)?;
+            let nothing = measure(|| ());
+            let times = Times {
+                monotonic_ns: nothing.wall.as_nanos() as u64 + FLOOR_NS,
+                cpu_ns: nothing.cpu.as_nanos() as u64 + FLOOR_NS,
+            };
+            Ok(RoundTrip {
+                write: times,
+                read: times,
+                ..trip
+            })
+        }
+        assert!(failure(&check(around_nothing), "clocks").is_some());
+    }
+
+    #[test]
+    fn the_file_part_draws_its_name_and_index() {
+        // A function that knows the old fixed name and index, and writes them whatever it is
+        // given.
+        fn hard_coded(path: &Path, _: &str, _: u64) -> io::Result<RoundTrip> {
+            right(path, "Żaneta Łuczyńska", 144_298)
+        }
+        assert!(failure(&check(hard_coded), "file").is_some());
+        let mut rng = rand::rng();
+        let (a, b) = (random_name(&mut rng, 12..13), random_name(&mut rng, 12..13));
+        assert_eq!(a.chars().count(), 12);
+        assert!(a.chars().next().unwrap().is_uppercase(), "{a}");
+        assert_ne!(a, b, "17¹² names: a clash has a chance below 10⁻¹⁴");
+    }
+
+    #[test]
+    fn follows_the_work_needs_the_growth() {
+        assert!(follows_the_work("write", "CPU", 1_000, GROWTH * 1_000, 10).is_ok());
+        let why = follows_the_work("read", "CPU", 1_000, GROWTH * 1_000 - 1, 10)
+            .unwrap_err()
+            .en;
+        assert!(why.contains("read of a 10-byte name took"), "{why}");
+        assert!(follows_the_work("write", "CPU", u64::MAX, u64::MAX, 10).is_err());
     }
 
     #[test]

@@ -7,21 +7,51 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::guard::bounded;
-use super::{Outcome, Part};
-use crate::bench::{Bench, Report};
+use super::{Outcome, Part, Text, text};
+use crate::bench::{Bench, Report, black_box};
 use crate::lab::name_index;
 
 /// The longest the whole comparison, or the benchmark, may take.
 const BOUND: Duration = Duration::from_secs(60);
-/// How many random names the student's function is compared on.
+/// How many random names the student's function is compared on (drawn at grading time; a
+/// failure names the name it failed on).
 const NAMES: usize = 2_000;
-/// The seed of those names: the same names on every run, so a failure can be repeated.
-const SEED: u64 = 144_298;
 /// The name the benchmark's report must carry: the [`Bench`] the grader hands over.
 const BENCH_NAME: &str = "is_name_index";
-/// `is_name_index` on a short name takes nanoseconds, even unoptimised: a median above this
-/// measured something else (a file, a sleep, a whole loop).
-const SLOWEST_NS: f64 = 50_000.0;
+/// The length of the name the benchmark is given, drawn at grading time: long enough that a
+/// call of `is_name_index` (which counts every letter) takes microseconds, a thousand times
+/// a timer's overhead or an empty closure.
+const BENCH_LETTERS: std::ops::Range<usize> = 1_000..3_000;
+/// How far the student's fastest sample may be from the grader's own fastest sample of the same
+/// call, either way: the same call measured twice in one run differs by far less; an empty
+/// closure, or a call on another name, differs by a hundred times or more.
+const SPREAD: f64 = 5.0;
+/// How many times the two are compared: a loaded machine can spoil one comparison; an honest
+/// benchmark passes the first or the second.
+const TRIALS: usize = 3;
+/// Samples in each run, the student's and the grader's. The fastest sample is compared, not
+/// the median: being descheduled only ever adds time, and on a machine shared by many
+/// processes a median of few samples was seen 30 times the fastest, where the fastest of 30
+/// stays put.
+const SAMPLES: usize = 30;
+
+/// The bench both runs use: 30 samples of about 2 ms, whatever `BENCH_QUICK` says.
+fn bench(name: &str) -> Bench {
+    Bench::new(name)
+        .quick(false)
+        .warm_up(Duration::from_millis(20))
+        .sample_time(Duration::from_millis(2))
+        .repeat(SAMPLES)
+}
+
+/// A report's fastest sample, in ns a call (infinite without samples).
+fn fastest(report: &Report) -> f64 {
+    report
+        .samples_ns
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+}
 
 /// The student's `is_name_index(name, index)`.
 pub type IsNameIndex = fn(name: &str, index: u64) -> bool;
@@ -31,27 +61,29 @@ pub type Benchmark = fn(bench: &Bench, name: &str, index: u64) -> crate::Result<
 
 /// Grades exercise 2.
 ///
-/// - **agrees** (1 point): the student's `is_name_index` answers as
-///   [`lab::name_index::is_name_index`](crate::lab::name_index::is_name_index) does on the lab's
-///   example, on names with Polish letters, hyphens and spaces, on 10- and 20-letter names, and
-///   on 2,000 random names from a fixed seed. The first disagreement is the failure.
-/// - **benchmark** (1 point): `benchmark`, handed a quick [`Bench`] named `is_name_index`,
-///   returns that bench's report, with samples, and a median a call of `is_name_index` can
-///   take (above 0, below 50 µs).
+/// - **agrees** (1 point): the student's `is_name_index` answers as the lab's reference does
+///   on the lab's example, on names with Polish letters, hyphens and spaces, on 10- and
+///   20-letter names, and on 2,000 random names drawn at grading time. The first disagreement
+///   is the failure.
+/// - **benchmark** (1 point): `benchmark`, handed a quick [`Bench`] named `is_name_index` and a
+///   name of 1,000–3,000 letters (drawn at grading time), returns that bench's report, with
+///   samples, and a fastest sample within 5 times, either way, of the grader's own fastest
+///   sample of the student's `is_name_index` on the same name and index (30 samples each,
+///   best of 3 trials). An empty closure,
+///   or a closure that does not call `is_name_index(name, index)`, is a hundred times off.
 ///
 /// # Examples
 ///
 /// ```
 /// use concurrency_lab::grade::ex2;
-/// use concurrency_lab::lab::name_index::is_name_index;
 ///
+/// // Counts bytes, not letters: wrong on Polish letters.
 /// fn bytes_not_letters(name: &str, index: u64) -> bool {
 ///     index.to_string().contains(&(name.len() % 10).to_string())
 /// }
-/// let outcome = ex2::check(bytes_not_letters, |bench, name, index| {
-///     bench.run(|| is_name_index(std::hint::black_box(name), index))
-/// });
-/// assert_eq!(outcome.points(), 1);
+/// // Times an empty closure: no `is_name_index` in it.
+/// let outcome = ex2::check(bytes_not_letters, |bench, _name, _index| bench.run(|| ()));
+/// assert_eq!(outcome.points(), 0);
 /// let why = outcome.parts[0].failure.as_deref().unwrap();
 /// assert!(why.contains("Łukasz"), "{why}");
 /// ```
@@ -60,14 +92,17 @@ pub fn check(is_name_index: IsNameIndex, benchmark: Benchmark) -> Outcome {
         exercise: 2,
         title: "is_name_index, checked and benchmarked",
         parts: vec![
-            Part::new("agrees", agrees_part(is_name_index)),
-            Part::new("benchmark", benchmark_part(benchmark)),
+            Part::both(("zgodność", "agrees"), agrees_part(is_name_index)),
+            Part::both(
+                ("benchmark", "benchmark"),
+                benchmark_part(is_name_index, benchmark),
+            ),
         ],
     }
 }
 
-/// Names a careless count gets wrong, then random ones.
-fn cases() -> Vec<(String, u64)> {
+/// Names a careless count gets wrong, then random ones from `seed`.
+fn cases(seed: u64) -> Vec<(String, u64)> {
     let fixed: [(&str, u64); 12] = [
         ("Tymoteusz", 144_298),
         ("Tymoteusz", 144_288),
@@ -82,8 +117,11 @@ fn cases() -> Vec<(String, u64)> {
         ("Ścibor", 60),
         ("Jan", 0),
     ];
-    let mut rng = StdRng::seed_from_u64(SEED);
-    let random = (0..NAMES).map(|_| (random_name(&mut rng), rng.random_range(0..1_000_000)));
+    let mut rng = StdRng::seed_from_u64(seed);
+    let random = (0..NAMES).map(|_| {
+        let len = rng.random_range(0..25);
+        (random_name(&mut rng, len), rng.random_range(0..1_000_000))
+    });
     fixed
         .into_iter()
         .map(|(name, index)| (name.to_owned(), index))
@@ -91,21 +129,21 @@ fn cases() -> Vec<(String, u64)> {
         .collect()
 }
 
-/// A name of 0–24 characters: ASCII and Polish letters, now and then a hyphen or a space.
-fn random_name(rng: &mut StdRng) -> String {
+/// A name of `len` characters: ASCII and Polish letters, now and then a hyphen or a space.
+fn random_name(rng: &mut impl Rng, len: usize) -> String {
     const CHARS: [char; 30] = [
         'a', 'e', 'i', 'k', 'm', 'n', 'o', 'r', 's', 'z', 'A', 'K', 'M', 'ą', 'ć', 'ę', 'ł', 'ń',
         'ó', 'ś', 'ź', 'ż', 'Ą', 'Ć', 'Ę', 'Ł', 'Ś', 'Ż', '-', ' ',
     ];
-    let len = rng.random_range(0..25);
     (0..len)
         .map(|_| CHARS[rng.random_range(0..CHARS.len())])
         .collect()
 }
 
-fn agrees_part(is_name_index: IsNameIndex) -> Result<(), String> {
+fn agrees_part(is_name_index: IsNameIndex) -> Result<(), Text> {
+    let seed = rand::random();
     let disagreement = bounded("is_name_index", BOUND, move || {
-        cases().into_iter().find_map(|(name, index)| {
+        cases(seed).into_iter().find_map(|(name, index)| {
             let said = is_name_index(&name, index);
             let right = name_index::is_name_index(&name, index);
             (said != right).then_some((name, index, said))
@@ -115,38 +153,87 @@ fn agrees_part(is_name_index: IsNameIndex) -> Result<(), String> {
         None => Ok(()),
         Some((name, index, said)) => {
             let letters = name.chars().filter(|c| c.is_alphabetic()).count();
-            Err(format!(
-                "is_name_index({name:?}, {index}) returned {said}, expected {}: the name has \
-                 {letters} letters, so the digit to look for is {}",
-                !said,
-                letters % 10
+            let (expected, digit) = (!said, letters % 10);
+            Err(text!(
+                "is_name_index({name:?}, {index}) zwróciła {said}, oczekiwano {expected}: imię ma \
+                 {letters} liter, więc szukana cyfra to {digit}",
+                "is_name_index({name:?}, {index}) returned {said}, expected {expected}: the name \
+                 has {letters} letters, so the digit to look for is {digit}"
             ))
         }
     }
 }
 
-fn benchmark_part(benchmark: Benchmark) -> Result<(), String> {
-    let report = bounded("benchmark", BOUND, move || {
-        benchmark(&Bench::new(BENCH_NAME).quick(true), "Tymoteusz", 144_298)
+fn benchmark_part(is_name_index: IsNameIndex, benchmark: Benchmark) -> Result<(), Text> {
+    let mut rng = rand::rng();
+    let len = rng.random_range(BENCH_LETTERS);
+    let (name, index) = (random_name(&mut rng, len), rng.random_range(0..1_000_000));
+    let mut off = Text::default();
+    for _ in 0..TRIALS {
+        let own = own_fastest(is_name_index, &name, index)?;
+        let median = student_fastest(benchmark, &name, index)?;
+        match near(median, own) {
+            Ok(()) => return Ok(()),
+            Err(why) => off = why,
+        }
+    }
+    Err(off)
+}
+
+/// The grader's own fastest sample of the student's `is_name_index(name, index)`, in ns a call.
+fn own_fastest(is_name_index: IsNameIndex, name: &str, index: u64) -> Result<f64, Text> {
+    let name = name.to_owned();
+    let report = bounded("is_name_index", BOUND, move || {
+        bench("grader").run(|| is_name_index(black_box(&name), black_box(index)))
     })?
-    .map_err(|err| format!("benchmark returned an error: {err}"))?;
-    if report.name != BENCH_NAME {
-        return Err(format!(
-            "the report is named {:?}: run the Bench you are given (named {BENCH_NAME:?})",
-            report.name
+    .map_err(|err| {
+        text!(
+            "sprawdzarka nie mogła zmierzyć is_name_index: {err}",
+            "the grader could not time is_name_index: {err}"
+        )
+    })?;
+    Ok(fastest(&report))
+}
+
+/// The fastest sample of the student's benchmark of `is_name_index(name, index)`, once its report is
+/// the grader's bench's, with samples.
+fn student_fastest(benchmark: Benchmark, name: &str, index: u64) -> Result<f64, Text> {
+    let name = name.to_owned();
+    let report = bounded("benchmark", BOUND, move || {
+        benchmark(&bench(BENCH_NAME), &name, index)
+    })?
+    .map_err(|err| {
+        text!(
+            "benchmark zwróciła błąd: {err}",
+            "benchmark returned an error: {err}"
+        )
+    })?;
+    let named = &report.name;
+    if named != BENCH_NAME {
+        return Err(text!(
+            "raport nazywa się {named:?}: uruchom podany Bench (o nazwie {BENCH_NAME:?})",
+            "the report is named {named:?}: run the Bench you are given (named {BENCH_NAME:?})"
         ));
     }
     if report.samples_ns.is_empty() {
-        return Err("the report holds no samples".into());
+        return Err(text!("raport nie ma próbek", "the report holds no samples"));
     }
-    let median = report.stats.median;
-    if !(median > 0.0 && median < SLOWEST_NS) {
-        return Err(format!(
-            "the median is {median} ns a call: is_name_index takes nanoseconds, so the \
-             benchmark timed something else"
-        ));
+    Ok(fastest(&report))
+}
+
+/// Whether the student's fastest sample is within [`SPREAD`] times the grader's, either way.
+fn near(median: f64, own: f64) -> Result<(), Text> {
+    if median * SPREAD >= own && median <= own * SPREAD {
+        return Ok(());
     }
-    Ok(())
+    Err(text!(
+        "najszybsza próbka benchmarku to {median:.0} ns na wywołanie, a is_name_index(name, \
+         index) dla podanego imienia trwa {own:.0} ns: benchmark zmierzył coś innego — wywołaj \
+         is_name_index(name, index) wewnątrz bench.run, z podanym imieniem i indeksem",
+        "the benchmark's fastest sample is {median:.0} ns a call, and is_name_index(name, index) \
+         on the name given takes {own:.0} ns: the benchmark timed something else — call \
+         is_name_index(name, index) inside bench.run, with the name and index given"
+    ))
 }
 
 #[cfg(test)]
@@ -244,8 +331,9 @@ mod tests {
         }
         let why = failure(&check(short_names_only, right_benchmark), "agrees").unwrap();
         assert!(why.contains("returned false, expected true"), "{why}");
-        assert!(cases().len() == 12 + NAMES);
-        let names = cases();
+        assert!(cases(1).len() == 12 + NAMES);
+        assert_ne!(cases(1), cases(2), "the random names follow the seed");
+        let names = cases(rand::random());
         assert!(
             names
                 .iter()
@@ -281,35 +369,76 @@ mod tests {
                 .clone()
                 .repeat(3)
                 .number(1)
-                .run(|| std::thread::sleep(Duration::from_micros(100)))
+                .run(|| std::thread::sleep(Duration::from_millis(20)))
         }
         let why = failure(&check(reference, sleeps), "benchmark").unwrap();
         assert!(why.contains("timed something else"), "{why}");
     }
 
     #[test]
-    fn an_empty_or_impossible_report_fails_the_part() {
+    fn an_empty_closure_fails_the_part() {
+        fn empty(bench: &Bench, _: &str, _: u64) -> crate::Result<Report> {
+            bench.run(|| ())
+        }
+        let outcome = check(reference, empty);
+        let why = failure(&outcome, "benchmark").unwrap();
+        assert!(why.contains("timed something else"), "{why}");
+        assert_eq!(outcome.points(), 1, "is_name_index is right");
+    }
+
+    #[test]
+    fn a_closure_without_is_name_index_fails_the_part() {
+        fn length(bench: &Bench, name: &str, _: u64) -> crate::Result<Report> {
+            bench.run(|| black_box(name).len())
+        }
+        assert!(failure(&check(reference, length), "benchmark").is_some());
+    }
+
+    #[test]
+    fn a_benchmark_of_another_name_fails_the_part() {
+        // Times the lab's example instead of the name it is given.
+        fn hard_coded(bench: &Bench, _: &str, _: u64) -> crate::Result<Report> {
+            bench.run(|| reference(black_box("Tymoteusz"), black_box(144_298)))
+        }
+        assert!(failure(&check(reference, hard_coded), "benchmark").is_some());
+    }
+
+    #[test]
+    fn the_benchmark_is_compared_with_the_students_own_function() {
+        // A slow but right is_name_index (it counts the letters a hundred times over), and an
+        // honest benchmark of it: the grader times the same function, so the medians agree.
+        fn slow(name: &str, index: u64) -> bool {
+            (0..100).fold(false, |_, _| reference(black_box(name), index))
+        }
+        fn honest_of_slow(bench: &Bench, name: &str, index: u64) -> crate::Result<Report> {
+            bench.run(|| slow(black_box(name), black_box(index)))
+        }
+        let outcome = check(slow, honest_of_slow);
+        assert_eq!(outcome.points(), 2, "{outcome:?}");
+        // The same benchmark of the reference is a hundred times faster than the slow
+        // function the grader times: it did not time the student's function.
+        assert!(failure(&check(slow, right_benchmark), "benchmark").is_some());
+    }
+
+    #[test]
+    fn an_empty_report_fails_the_part() {
         fn empty(bench: &Bench, name: &str, index: u64) -> crate::Result<Report> {
             let mut report = right_benchmark(bench, name, index)?;
             report.samples_ns.clear();
             Ok(report)
         }
-        fn zero(bench: &Bench, name: &str, index: u64) -> crate::Result<Report> {
-            let mut report = right_benchmark(bench, name, index)?;
-            report.stats.median = 0.0;
-            Ok(report)
-        }
-        // 50 µs a call is already too slow: the bound is exclusive.
-        fn at_the_bound(bench: &Bench, name: &str, index: u64) -> crate::Result<Report> {
-            let mut report = right_benchmark(bench, name, index)?;
-            report.stats.median = SLOWEST_NS;
-            Ok(report)
-        }
         let why = failure(&check(reference, empty), "benchmark").unwrap();
         assert!(why.contains("no samples"), "{why}");
-        let why = failure(&check(reference, zero), "benchmark").unwrap();
-        assert!(why.contains("median is 0 ns"), "{why}");
-        let why = failure(&check(reference, at_the_bound), "benchmark").unwrap();
-        assert!(why.contains("median is 50000 ns"), "{why}");
+    }
+
+    #[test]
+    fn near_means_within_the_spread_either_way() {
+        assert!(near(100.0, 100.0).is_ok());
+        assert!(near(500.0, 100.0).is_ok());
+        assert!(near(20.0, 100.0).is_ok());
+        assert!(near(500.1, 100.0).is_err());
+        assert!(near(19.9, 100.0).is_err());
+        assert!(near(0.0, 100.0).is_err());
+        assert!(near(f64::NAN, 100.0).is_err());
     }
 }

@@ -2,26 +2,38 @@
 //! through their queues.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use super::guard::bounded;
-use super::{Outcome, Part};
+use rand::Rng;
 
-/// The ids the grader gives its workers: not `0, 1, 2`, so a worker must print the id it got.
-const IDS: [usize; 3] = [3, 7, 11];
-/// The period of the workers that are watched printing.
-const PERIOD: Duration = Duration::from_millis(20);
-/// How long they are watched: twenty periods.
-const WATCH: Duration = Duration::from_millis(400);
+use super::guard::bounded;
+use super::{Outcome, Part, Text, text};
+
+/// The ids the grader gives its three workers are drawn from here at grading time: a worker
+/// must print the id it got.
+const IDS: std::ops::Range<usize> = 1..1_000;
+/// The period of the workers that are watched printing is drawn from here at grading time.
+const PERIODS_MS: std::ops::RangeInclusive<u64> = 15..=35;
+/// How long they are watched, in periods.
+const WATCH_PERIODS: u32 = 20;
 /// The fewest lines each must print in that time (a slow machine still manages many more).
-const MIN_LINES: usize = 3;
-/// How long the grader listens after the workers were stopped.
+const MIN_LINES: usize = 5;
+/// How long the grader listens after the workers were stopped, at least; and in periods.
 const AFTERWARDS: Duration = Duration::from_millis(100);
+const AFTERWARDS_PERIODS: u32 = 5;
 /// The period of the worker that is stopped mid-period: far longer than any bound.
 const LONG_PERIOD: Duration = Duration::from_secs(3_600);
 /// The longest starting, or stopping, may take.
 const BOUND: Duration = Duration::from_secs(5);
+
+/// One printed line: the id, when, and on which thread.
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    id: usize,
+    at: Instant,
+    thread: ThreadId,
+}
 
 /// What a worker prints with: `printer.print(id)` is the lab's `print(id)`. The grader keeps
 /// every line, with the time it was printed.
@@ -40,7 +52,9 @@ const BOUND: Duration = Duration::from_secs(5);
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Printer {
-    lines: Arc<Mutex<Vec<(usize, Instant)>>>,
+    lines: Arc<Mutex<Vec<Line>>>,
+    /// Whether each id is also printed on standard output (the student's own run).
+    echo: bool,
 }
 
 impl Printer {
@@ -53,7 +67,26 @@ impl Printer {
         Printer::default()
     }
 
-    /// Prints `id`: records it, and when.
+    /// A printer that also prints each id on standard output, with the time since its first line:
+    /// for the student's own program (the starter's `cargo run`), where the lines are seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::grade::ex4::Printer;
+    ///
+    /// let printer = Printer::to_stdout();
+    /// printer.print(7); // prints "worker 7 at 0.000 s" or so
+    /// assert_eq!(printer.ids(), [7]);
+    /// ```
+    pub fn to_stdout() -> Printer {
+        Printer {
+            echo: true,
+            ..Printer::default()
+        }
+    }
+
+    /// Prints `id`: records it, when, and on which thread.
     ///
     /// # Examples
     ///
@@ -61,7 +94,16 @@ impl Printer {
     pub fn print(&self, id: usize) {
         // A push cannot be left half done, so a lock poisoned by a panicking worker is sound.
         let mut lines = self.lines.lock().unwrap_or_else(PoisonError::into_inner);
-        lines.push((id, Instant::now()));
+        let at = Instant::now();
+        if self.echo {
+            let since = lines.first().map_or(Duration::ZERO, |first| at - first.at);
+            println!("worker {id} at {:.3} s", since.as_secs_f64());
+        }
+        lines.push(Line {
+            id,
+            at,
+            thread: thread::current().id(),
+        });
     }
 
     /// Every id printed so far, in the order printed.
@@ -70,10 +112,10 @@ impl Printer {
     ///
     /// See [`Printer`].
     pub fn ids(&self) -> Vec<usize> {
-        self.lines().into_iter().map(|(id, _)| id).collect()
+        self.lines().into_iter().map(|line| line.id).collect()
     }
 
-    fn lines(&self) -> Vec<(usize, Instant)> {
+    fn lines(&self) -> Vec<Line> {
         self.lines
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -91,14 +133,21 @@ pub type Stop<W> = fn(worker: W);
 
 /// Grades exercise 4 on the student's worker type `W`.
 ///
-/// - **prints in turn** (1 point): three workers, ids 3, 7 and 11, period 20 ms, watched for
-///   0.4 s: each printed its own id at least 3 times, and nothing else was printed.
-/// - **stops through its queue** (1 point): stopping those three returns within 5 s, and
-///   nothing is printed after it returned; and a worker with a period of an hour, stopped after
-///   its first line, stops within 5 s too — its stop message must wake it, as a message on its
-///   queue does and a `sleep` does not.
+/// Three workers get three ids and one period (15–35 ms), all drawn at grading time, and are
+/// watched for 20 periods, then stopped.
 ///
-/// A worker that never stops is cut off at the bound, and its thread left behind.
+/// - **prints in turn** (1 point): each printed its own id at least 5 times, on a thread that
+///   is neither the one that called `start` nor the one that called `stop`, about once a
+///   period (the median gap between two lines of a worker at least half a period), and nothing
+///   else was printed.
+/// - **stops through its queue** (1 point): each worker was still printing in the second half
+///   of the watch (it stops when told, not on its own); stopping the three returns within 5 s,
+///   and nothing is printed after it returned (the grader listens 5 periods, 100 ms at least);
+///   and a worker with a period of an hour, stopped after its first line, stops within 5 s too
+///   — its stop message must wake it, as a message on its queue does and a `sleep` does not.
+///
+/// A worker that never stops is cut off at the bound, and its thread left behind. A `start`
+/// that prints on its caller's thread, and a `stop` that does nothing, score nothing.
 ///
 /// # Examples
 ///
@@ -114,18 +163,30 @@ pub type Stop<W> = fn(worker: W);
 ///     worker.join().unwrap();
 /// }
 /// let outcome = ex4::check(start, stop);
-/// assert_eq!(outcome.points(), 1);
+/// assert_eq!(outcome.points(), 0);
 /// let why = outcome.parts[0].failure.as_deref().unwrap();
 /// assert!(why.contains("printed its id 1 time"), "{why}");
 /// ```
 pub fn check<W: Send + 'static>(start: Start<W>, stop: Stop<W>) -> Outcome {
-    let watched = watch(start, stop);
+    let mut rng = rand::rng();
+    let mut ids = [0; 3];
+    for i in 0..ids.len() {
+        ids[i] = loop {
+            let id = rng.random_range(IDS);
+            if !ids[..i].contains(&id) {
+                break id;
+            }
+        };
+    }
+    let period = Duration::from_millis(rng.random_range(PERIODS_MS));
+    let watched = watch(start, stop, ids, period);
     let prints = watched
         .as_ref()
         .map_err(Clone::clone)
-        .and_then(|run| in_turn(&run.before_stop));
+        .and_then(|run| in_turn(run, ids, period));
     let stops = watched
         .and_then(|run| {
+            kept_printing(&run, ids)?;
             run.stopped?;
             nothing_after(&run.after_stop)
         })
@@ -134,85 +195,163 @@ pub fn check<W: Send + 'static>(start: Start<W>, stop: Stop<W>) -> Outcome {
         exercise: 4,
         title: "workers stopped through their queues",
         parts: vec![
-            Part::new("prints in turn", prints),
-            Part::new("stops through its queue", stops),
+            Part::both(("wypisuje po kolei", "prints in turn"), prints),
+            Part::both(("kończy przez kolejkę", "stops through its queue"), stops),
         ],
     }
 }
 
 /// What three workers printed while watched, and after they were stopped.
 struct Watched {
-    before_stop: Vec<usize>,
-    stopped: Result<(), String>,
+    /// The lines printed before `stop` was called.
+    before_stop: Vec<Line>,
+    /// The threads that called `start` and `stop`: the grader's, not the workers'.
+    callers: [ThreadId; 2],
+    /// Half way through the watch: a worker still at work printed after this.
+    half_way: Instant,
+    stopped: Result<(), Text>,
+    /// The ids printed after `stop` returned.
     after_stop: Vec<usize>,
 }
 
-fn watch<W: Send + 'static>(start: Start<W>, stop: Stop<W>) -> Result<Watched, String> {
+fn watch<W: Send + 'static>(
+    start: Start<W>,
+    stop: Stop<W>,
+    ids: [usize; 3],
+    period: Duration,
+) -> Result<Watched, Text> {
     let printer = Printer::new();
-    let workers = {
+    let (workers, starter) = {
         let printer = printer.clone();
         bounded("start", BOUND, move || {
-            IDS.map(|id| start(id, PERIOD, printer.clone()))
+            let workers = ids.map(|id| start(id, period, printer.clone()));
+            (workers, thread::current().id())
         })?
     };
-    thread::sleep(WATCH);
+    let watch = period * WATCH_PERIODS;
+    thread::sleep(watch / 2);
+    let half_way = Instant::now();
+    thread::sleep(watch / 2);
     let stopping = Instant::now();
-    let stopped = bounded("stop", BOUND, move || workers.into_iter().for_each(stop));
+    let stopped = bounded("stop", BOUND, move || {
+        workers.into_iter().for_each(stop);
+        thread::current().id()
+    });
     let stopped_at = Instant::now();
-    thread::sleep(AFTERWARDS);
+    thread::sleep(AFTERWARDS.max(period * AFTERWARDS_PERIODS));
     let lines = printer.lines();
-    let ids_in = |keep: &dyn Fn(Instant) -> bool| {
-        lines
-            .iter()
-            .filter(|(_, at)| keep(*at))
-            .map(|&(id, _)| id)
-            .collect()
-    };
     // A line stamped at exactly `stopping` or `stopped_at` (the same nanosecond) could go either
     // way, so `<`/`<=` and `>`/`>=` here are equivalent for grading.
+    let after_stop = lines
+        .iter()
+        .filter(|line| line.at > stopped_at)
+        .map(|line| line.id)
+        .collect();
+    let before_stop = lines
+        .into_iter()
+        .filter(|line| line.at < stopping)
+        .collect();
+    let (stopper, stopped) = match stopped {
+        Ok(stopper) => (stopper, Ok(())),
+        Err(why) => (starter, Err(why)),
+    };
     Ok(Watched {
-        before_stop: ids_in(&|at| at < stopping),
+        before_stop,
+        callers: [starter, stopper],
+        half_way,
         stopped,
-        after_stop: ids_in(&|at| at > stopped_at),
+        after_stop,
     })
 }
 
-/// Every worker printed its own id, often enough; nobody printed another.
-fn in_turn(ids: &[usize]) -> Result<(), String> {
-    if let Some(stranger) = ids.iter().find(|id| !IDS.contains(id)) {
-        return Err(format!(
-            "printed the id {stranger}, but the workers were given {IDS:?}: print the id \
-             given to the constructor"
+/// Every worker printed its own id, on a thread of its own, often enough and about once a
+/// period; nobody printed another.
+fn in_turn(run: &Watched, ids: [usize; 3], period: Duration) -> Result<(), Text> {
+    let lines = &run.before_stop;
+    let ms = period.as_millis();
+    if let Some(stranger) = lines.iter().find(|line| !ids.contains(&line.id)) {
+        let id = stranger.id;
+        return Err(text!(
+            "wypisano numer {id}, a wątki dostały {ids:?}: wypisuj numer podany w konstruktorze",
+            "printed the id {id}, but the workers were given {ids:?}: print the id given to the \
+             constructor"
         ));
     }
-    for id in IDS {
-        let times = ids.iter().filter(|&&printed| printed == id).count();
-        if times < MIN_LINES {
-            return Err(format!(
-                "worker {id} printed its id {times} time{} in {} s with a period of {} ms: it \
-                 should print once a period, over and over",
-                if times == 1 { "" } else { "s" },
-                WATCH.as_secs_f64(),
-                PERIOD.as_millis()
+    if let Some(line) = lines.iter().find(|line| run.callers.contains(&line.thread)) {
+        let id = line.id;
+        return Err(text!(
+            "wątek {id} wypisywał w wątku, który wywołał start (lub stop), a nie we własnym: \
+             start musi uruchomić wątek, który wypisuje, i od razu wrócić",
+            "worker {id} printed on the thread that called start (or stop), not on a thread of \
+             its own: start must start a thread that prints, and return at once"
+        ));
+    }
+    for id in ids {
+        let times: Vec<Instant> = lines
+            .iter()
+            .filter(|line| line.id == id)
+            .map(|line| line.at)
+            .collect();
+        let n = times.len();
+        if n < MIN_LINES {
+            let s = if n == 1 { "" } else { "s" };
+            return Err(text!(
+                "wątek {id} wypisał swój numer {n} raz(y) w {WATCH_PERIODS} okresach po {ms} ms: \
+                 powinien wypisywać raz na okres, raz po raz",
+                "worker {id} printed its id {n} time{s} in {WATCH_PERIODS} periods of {ms} ms: \
+                 it should print once a period, over and over"
+            ));
+        }
+        let mut gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        gaps.sort_unstable();
+        let median = gaps[gaps.len() / 2];
+        if median < period / 2 {
+            let apart = median.as_micros();
+            return Err(text!(
+                "wątek {id} wypisał {n} razy, co {apart} µs (mediana), przy okresie {ms} ms: \
+                 wypisz raz, potem czekaj okres",
+                "worker {id} printed {n} times, {apart} µs apart (median), with a period of \
+                 {ms} ms: print once, then wait a period"
             ));
         }
     }
     Ok(())
 }
 
-fn nothing_after(ids: &[usize]) -> Result<(), String> {
+/// Every worker was still printing in the second half of the watch: it prints until stopped.
+fn kept_printing(run: &Watched, ids: [usize; 3]) -> Result<(), Text> {
+    for id in ids {
+        let late = run
+            .before_stop
+            .iter()
+            .any(|line| line.id == id && line.at > run.half_way);
+        if !late {
+            return Err(text!(
+                "wątek {id} nie wypisał nic w drugiej połowie obserwacji, przed zatrzymaniem: \
+                 wątek wypisuje, dopóki kolejka nie każe mu skończyć",
+                "worker {id} printed nothing in the second half of the watch, before it was \
+                 stopped: a worker prints until it is told to stop, through its queue"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn nothing_after(ids: &[usize]) -> Result<(), Text> {
+    let n = ids.len();
     match ids {
         [] => Ok(()),
-        [first, ..] => Err(format!(
-            "{} line(s) printed after stop returned (the first by worker {first}): stop must \
-             wait until the worker's thread has ended",
-            ids.len()
+        [first, ..] => Err(text!(
+            "po powrocie stop wypisano {n} linii (pierwszą wątek {first}): stop musi czekać, aż \
+             wątek się zakończy",
+            "{n} line(s) printed after stop returned (the first by worker {first}): stop must \
+             wait until the worker's thread has ended"
         )),
     }
 }
 
 /// A worker in the middle of a long period must still stop at once.
-fn stops_mid_period<W: Send + 'static>(start: Start<W>, stop: Stop<W>) -> Result<(), String> {
+fn stops_mid_period<W: Send + 'static>(start: Start<W>, stop: Stop<W>) -> Result<(), Text> {
     let printer = Printer::new();
     let worker = {
         let printer = printer.clone();
@@ -221,17 +360,22 @@ fn stops_mid_period<W: Send + 'static>(start: Start<W>, stop: Stop<W>) -> Result
     let deadline = Instant::now() + BOUND;
     while printer.ids().is_empty() {
         if Instant::now() > deadline {
-            return Err(format!(
-                "a worker with a period of an hour printed nothing within {} s: print first, \
-                 then wait",
-                BOUND.as_secs_f64()
+            let secs = BOUND.as_secs_f64();
+            return Err(text!(
+                "wątek z okresem godziny nie wypisał nic w ciągu {secs} s: najpierw wypisz, \
+                 potem czekaj",
+                "a worker with a period of an hour printed nothing within {secs} s: print first, \
+                 then wait"
             ));
         }
-        thread::sleep(PERIOD);
+        thread::sleep(Duration::from_millis(20));
     }
     bounded("stop", BOUND, move || stop(worker)).map_err(|why| {
-        format!(
-            "a worker in the middle of a one-hour period: {why}; the stop message on its \
+        let (pl, en) = (why.pl, why.en);
+        text!(
+            "wątek w połowie godzinnego okresu: {pl}; komunikat „koniec” w kolejce musi go \
+             obudzić (czekaj na kolejce z limitem czasu, nie w sleep)",
+            "a worker in the middle of a one-hour period: {en}; the stop message on its \
              queue must wake it (wait on the queue with a timeout, not in sleep)"
         )
     })
@@ -424,12 +568,145 @@ mod tests {
     }
 
     #[test]
+    fn printing_three_times_at_once_and_never_stopping_scores_zero() {
+        // The cheat: start prints on the caller's thread, stop does nothing.
+        fn start_at_once(id: usize, _: Duration, printer: Printer) {
+            for _ in 0..3 {
+                printer.print(id);
+            }
+        }
+        fn stop_nothing(_: ()) {}
+        let outcome = check(start_at_once, stop_nothing);
+        assert_eq!(outcome.points(), 0, "{outcome:?}");
+        let why = failure(&outcome, "prints in turn").unwrap();
+        assert!(why.contains("on the thread that called start"), "{why}");
+        let why = failure(&outcome, "stops through its queue").unwrap();
+        assert!(why.contains("second half of the watch"), "{why}");
+    }
+
+    #[test]
+    fn a_burst_on_a_thread_of_its_own_fails_both() {
+        // A thread that prints ten lines at once and ends: no period, and no stop needed.
+        fn burst(id: usize, _: Duration, printer: Printer) -> JoinHandle<()> {
+            thread::spawn(move || (0..10).for_each(|_| printer.print(id)))
+        }
+        fn join(worker: JoinHandle<()>) {
+            worker.join().unwrap();
+        }
+        let outcome = check(burst, join);
+        assert_eq!(outcome.points(), 0, "{outcome:?}");
+        let why = failure(&outcome, "prints in turn").unwrap();
+        assert!(why.contains("apart (median)"), "{why}");
+    }
+
+    #[test]
+    fn a_worker_that_ends_on_its_own_fails_the_stop() {
+        // Prints six lines a period apart, then ends without being told: it ignores its queue.
+        fn six(id: usize, period: Duration, printer: Printer) -> JoinHandle<()> {
+            thread::spawn(move || {
+                for _ in 0..6 {
+                    printer.print(id);
+                    thread::sleep(period);
+                }
+            })
+        }
+        fn join(worker: JoinHandle<()>) {
+            worker.join().unwrap();
+        }
+        let outcome = check(six, join);
+        let why = failure(&outcome, "stops through its queue").unwrap();
+        assert!(why.contains("second half of the watch"), "{why}");
+        assert_eq!(outcome.points(), 1, "it does print in turn");
+    }
+
+    /// A watch of workers 3, 7 and 11 on a thread of their own, with `lines` as (id, ms after
+    /// the start) and half way at 200 ms.
+    fn watched(lines: &[(usize, u64)]) -> Watched {
+        let t0 = Instant::now();
+        let worker = thread::spawn(|| thread::current().id()).join().unwrap();
+        Watched {
+            before_stop: lines
+                .iter()
+                .map(|&(id, ms)| Line {
+                    id,
+                    at: t0 + Duration::from_millis(ms),
+                    thread: worker,
+                })
+                .collect(),
+            callers: [thread::current().id(); 2],
+            half_way: t0 + Duration::from_millis(200),
+            stopped: Ok(()),
+            after_stop: Vec::new(),
+        }
+    }
+
+    /// `n` lines of each of 3, 7, 11, `gap` ms apart.
+    fn every(gap: u64, n: u64) -> Vec<(usize, u64)> {
+        (0..n)
+            .flat_map(|k| [3, 7, 11].map(|id| (id, k * gap)))
+            .collect()
+    }
+
+    #[test]
+    fn a_burst_at_first_does_not_fail_a_worker_that_keeps_its_period() {
+        const IDS: [usize; 3] = [3, 7, 11];
+        // Three lines 1 ms apart, then one a period for twenty periods: the median gap is
+        // the period.
+        let mut lines = every(20, 20);
+        for id in IDS {
+            lines.extend([(id, 1), (id, 2)]);
+        }
+        lines.sort_by_key(|&(_, ms)| ms);
+        let run = watched(&lines);
+        assert!(in_turn(&run, IDS, Duration::from_millis(20)).is_ok());
+        // Six lines: three 1 ms apart, three a period apart: the median gap is 1 ms.
+        let mut lines = every(20, 3);
+        for id in IDS {
+            lines.extend([(id, 1), (id, 2), (id, 3)]);
+        }
+        lines.sort_by_key(|&(_, ms)| ms);
+        let why = in_turn(&watched(&lines), IDS, Duration::from_millis(20)).unwrap_err();
+        assert!(why.en.contains("apart (median)"), "{why:?}");
+    }
+
+    #[test]
+    fn only_the_students_printer_echoes() {
+        assert!(Printer::to_stdout().echo);
+        assert!(!Printer::new().echo);
+    }
+
+    #[test]
     fn the_rules_on_lines() {
-        assert!(in_turn(&[3, 7, 11, 3, 7, 11, 3, 7, 11]).is_ok());
-        let why = in_turn(&[3, 7, 11, 3, 7, 11, 3, 11]).unwrap_err();
-        assert!(why.contains("worker 7 printed its id 2 times"), "{why}");
-        assert!(in_turn(&[3, 7, 11, 3, 7, 11, 3, 7, 11, 12]).is_err());
+        const IDS: [usize; 3] = [3, 7, 11];
+        let period = Duration::from_millis(20);
+        assert!(in_turn(&watched(&every(20, 20)), IDS, period).is_ok());
+        // Half a period apart is still about once a period; less is not.
+        assert!(in_turn(&watched(&every(10, 20)), IDS, period).is_ok());
+        let why = in_turn(&watched(&every(9, 20)), IDS, period)
+            .unwrap_err()
+            .en;
+        assert!(why.contains("apart (median)"), "{why}");
+        // Five lines are enough, four are not.
+        assert!(in_turn(&watched(&every(20, 5)), IDS, period).is_ok());
+        let why = in_turn(&watched(&every(20, 4)), IDS, period)
+            .unwrap_err()
+            .en;
+        assert!(why.contains("worker 3 printed its id 4 times"), "{why}");
+        let mut stranger = every(20, 20);
+        stranger.push((12, 5));
+        let why = in_turn(&watched(&stranger), IDS, period).unwrap_err().en;
+        assert!(why.contains("printed the id 12"), "{why}");
+        let mut on_caller = watched(&every(20, 20));
+        on_caller.before_stop[4].thread = thread::current().id();
+        let why = in_turn(&on_caller, IDS, period).unwrap_err().en;
+        assert!(why.contains("worker 7 printed on the thread"), "{why}");
+        // Still printing after half way (200 ms), each of them.
+        assert!(kept_printing(&watched(&every(20, 20)), IDS).is_ok());
+        let mut quit = every(20, 20);
+        quit.retain(|&(id, ms)| id != 11 || ms <= 200);
+        let why = kept_printing(&watched(&quit), IDS).unwrap_err().en;
+        assert!(why.starts_with("worker 11 printed nothing"), "{why}");
         assert!(nothing_after(&[]).is_ok());
-        assert!(nothing_after(&[7]).unwrap_err().starts_with("1 line(s)"));
+        assert!(nothing_after(&[7]).unwrap_err().en.starts_with("1 line(s)"));
     }
 }

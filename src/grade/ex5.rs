@@ -5,8 +5,10 @@ use std::future::Future;
 use std::io;
 use std::time::Duration;
 
+use rand::Rng;
+
 use super::guard::bounded;
-use super::{Outcome, Part};
+use super::{Outcome, Part, Text, text};
 use crate::coro::{Flavor, Journal, Log, RunReport, Step, Verdict, delay_message};
 use crate::lab::async_gather::{random_delays, task_message};
 
@@ -14,8 +16,13 @@ use crate::lab::async_gather::{random_delays, task_message};
 const TASKS: usize = 100;
 /// The lab's longest delay.
 const MAX_DELAY: Duration = Duration::from_secs(4);
-/// The seed of the grader's own delays.
-const SEED: u64 = 5;
+/// How many delays each of the two calls of the student's `random_delays` is asked for, drawn
+/// from here at grading time: over a thousand delays in all, enough to see how they spread.
+const DRAWS: std::ops::RangeInclusive<usize> = 500..=700;
+/// The delays are sorted into one-second bins (0–1, 1–2, 2–3 and 3–4 s); each bin must hold at
+/// least this share of them. Uniform delays put a quarter in each; whole seconds 0–4 put a
+/// fifth in each of the first three bins and two fifths in the last.
+const LEAST_SHARE: f64 = 0.1;
 /// The longest the gather may take in real time. Its clock is paused, so 4 s of waiting — or
 /// the 200 s of a sequential gather — take milliseconds; only a gather stuck for good reaches
 /// this.
@@ -32,10 +39,14 @@ const BOUND: Duration = Duration::from_secs(60);
 /// ```
 /// use concurrency_lab::grade::ex5::LabTask;
 ///
-/// async fn gather(tasks: Vec<LabTask>) {
-///     futures::future::join_all(tasks.into_iter().map(LabTask::run)).await;
+/// // Runs only the task with the shortest delay, and drops the others unrun: not the
+/// // exercise's gather, which runs them all at the same time.
+/// async fn shortest_only(tasks: Vec<LabTask>) {
+///     if let Some(task) = tasks.into_iter().min_by_key(LabTask::delay) {
+///         task.run().await;
+///     }
 /// }
-/// # let _ = gather;
+/// # let _ = shortest_only;
 /// ```
 #[derive(Debug)]
 pub struct LabTask {
@@ -88,11 +99,12 @@ pub type Gather<F> = fn(tasks: Vec<LabTask>) -> F;
 
 /// Grades exercise 5.
 ///
-/// - **delays** (1 point): `random_delays(100)` gives 100 delays, none above 4 s, spread over
-///   the range (the shortest at most 1 s, the longest at least 3 s: 100 uniform draws miss
-///   that with a chance of about 10⁻¹²), and a second call gives other delays.
+/// - **delays** (1 point): two calls, `random_delays(n)` and `random_delays(m)` with `n`, `m`
+///   drawn from 500–700 at grading time, give `n` and `m` delays, none above 4 s, spread over
+///   the range (each one-second bin holds at least a tenth of them), and the second call's
+///   delays are not the first's again.
 /// - **gather** (1 point): `gather`, given 100 [`LabTask`]s with the grader's delays (0–4 s,
-///   fixed seed), passes the [`RunReport`]: every task started and finished once, none before
+///   drawn at grading time), passes the [`RunReport`]: every task started and finished once, none before
 ///   its delay, in the order they fell due, and the whole run took about the longest delay,
 ///   not the sum. It runs on one thread with tokio's clock paused (time jumps ahead whenever
 ///   every task waits), so the proof is exact and takes milliseconds.
@@ -100,19 +112,21 @@ pub type Gather<F> = fn(tasks: Vec<LabTask>) -> F;
 /// # Examples
 ///
 /// ```
+/// use std::time::Duration;
 /// use concurrency_lab::grade::ex5::{self, LabTask};
 ///
-/// fn lab_delays(count: usize) -> Vec<std::time::Duration> {
-///     concurrency_lab::lab::async_gather::random_delays(count, std::time::Duration::from_secs(4), rand::random())
-///         .unwrap_or_default()
+/// // Not random: the same two seconds every time.
+/// fn two_seconds(count: usize) -> Vec<Duration> {
+///     vec![Duration::from_secs(2); count]
 /// }
+/// // Not at the same time: each task waits for the one before.
 /// async fn one_after_another(tasks: Vec<LabTask>) {
 ///     for task in tasks {
 ///         task.run().await;
 ///     }
 /// }
-/// let outcome = ex5::check(lab_delays, one_after_another);
-/// assert_eq!(outcome.points(), 1);
+/// let outcome = ex5::check(two_seconds, one_after_another);
+/// assert_eq!(outcome.points(), 0);
 /// let why = outcome.parts[1].failure.as_deref().unwrap();
 /// assert!(why.contains("nearer the sum"), "{why}");
 /// ```
@@ -124,82 +138,181 @@ pub fn check<F: Future<Output = ()> + 'static>(
         exercise: 5,
         title: "a hundred coroutines gathered at once",
         parts: vec![
-            Part::new("delays", delays_part(random_delays)),
-            Part::new("gather", gather_part(gather)),
+            Part::both(("opóźnienia", "delays"), delays_part(random_delays)),
+            Part::both(("gather", "gather"), gather_part(gather)),
         ],
     }
 }
 
-fn delays_part(random_delays: RandomDelays) -> Result<(), String> {
-    let (first, second) = bounded("random_delays", BOUND, move || {
-        (random_delays(TASKS), random_delays(TASKS))
-    })?;
-    if first.len() != TASKS {
-        return Err(format!(
-            "random_delays({TASKS}) returned {} delays",
-            first.len()
+fn delays_part(random_delays: RandomDelays) -> Result<(), Text> {
+    let mut rng = rand::rng();
+    let counts = [rng.random_range(DRAWS), rng.random_range(DRAWS)];
+    let [first, second] = bounded("random_delays", BOUND, move || counts.map(random_delays))?;
+    for (count, delays) in counts.iter().zip([&first, &second]) {
+        let got = delays.len();
+        if got != *count {
+            return Err(text!(
+                "random_delays({count}) zwróciła {got} opóźnień",
+                "random_delays({count}) returned {got} delays"
+            ));
+        }
+    }
+    let all: Vec<Duration> = first.iter().chain(&second).copied().collect();
+    if let Some(longest) = all.iter().copied().filter(|&delay| delay > MAX_DELAY).max() {
+        let secs = longest.as_secs_f64();
+        return Err(text!(
+            "opóźnienie {secs} s: opóźnienia losuje się z przedziału 0–4 s",
+            "a delay of {secs} s: the delays are drawn from 0–4 s"
         ));
     }
-    // Not empty: there are TASKS of them.
-    let shortest = first.iter().min().copied().unwrap_or_default();
-    let longest = first.iter().max().copied().unwrap_or_default();
-    if longest > MAX_DELAY {
-        return Err(format!(
-            "a delay of {} s: the delays are drawn from 0–4 s",
-            longest.as_secs_f64()
+    spread(&all)?;
+    let common = first.len().min(second.len());
+    if first[..common] == second[..common] {
+        return Err(text!(
+            "dwa wywołania wylosowały te same opóźnienia: losuj je naprawdę",
+            "two calls drew the same delays: draw them at random"
         ));
-    }
-    if shortest > Duration::from_secs(1) || longest < Duration::from_secs(3) {
-        return Err(format!(
-            "the delays span only {}–{} s: draw them uniformly from the whole 0–4 s",
-            shortest.as_secs_f64(),
-            longest.as_secs_f64()
-        ));
-    }
-    if first == second {
-        return Err("two calls drew the same delays: draw them at random".into());
     }
     Ok(())
 }
 
-fn gather_part<F: Future<Output = ()> + 'static>(gather: Gather<F>) -> Result<(), String> {
+/// Whether `delays` (none above 4 s) spread over 0–4 s: at least [`LEAST_SHARE`] of them in
+/// each one-second bin.
+///
+/// For honest random delays (uniform, or whole seconds 0–4), a bin holds a fifth of them or
+/// more on average; with over a thousand delays, the chance that it holds less than a tenth is
+/// below e⁻³⁶ ≈ 10⁻¹⁶ (Chernoff's bound, n·D(0.1‖0.2) > 36), under 10⁻¹⁵ for the four bins:
+/// an honest answer never fails here.
+fn spread(delays: &[Duration]) -> Result<(), Text> {
+    let mut bins = [0_usize; 4];
+    for delay in delays {
+        // 4 s itself goes in the last bin.
+        bins[(delay.as_secs() as usize).min(3)] += 1;
+    }
+    let least = (delays.len() as f64 * LEAST_SHARE).ceil() as usize;
+    match bins.iter().position(|&held| held < least) {
+        None => Ok(()),
+        Some(bin) => {
+            let (held, all, end) = (bins[bin], delays.len(), bin + 1);
+            Err(text!(
+                "tylko {held} z {all} opóźnień wypada w przedziale {bin}–{end} s: losuj je \
+                 jednostajnie z całego przedziału 0–4 s",
+                "only {held} of {all} delays fall in {bin}–{end} s: draw them at random, \
+                 uniformly from the whole 0–4 s"
+            ))
+        }
+    }
+}
+
+fn gather_part<F: Future<Output = ()> + 'static>(gather: Gather<F>) -> Result<(), Text> {
     let report = bounded("gather", BOUND, move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .map_err(|err| format!("the grader could not start a runtime: {err}"))?;
-        let delays = random_delays(TASKS, MAX_DELAY, SEED).map_err(|err| err.to_string())?;
-        let (log, journal) = (Log::new(io::sink()), Journal::with_capacity(2 * TASKS));
-        let tasks = delays
-            .iter()
-            .enumerate()
-            .map(|(task, &delay)| LabTask {
-                task,
-                delay,
-                log: log.clone(),
-                journal: journal.clone(),
-            })
-            .collect();
-        let total = runtime.block_on(async {
-            let start = tokio::time::Instant::now();
-            gather(tasks).await;
-            start.elapsed()
-        });
-        let report = RunReport::new(&delays, &journal.take(), total, Flavor::CurrentThread);
-        Ok::<RunReport, String>(report)
+        let delays = random_delays(TASKS, MAX_DELAY, rand::random()).map_err(|err| {
+            text!(
+                "sprawdzarka nie mogła wylosować opóźnień: {err}",
+                "the grader could not draw the delays: {err}"
+            )
+        })?;
+        run_gather(gather, delays, true)
     })??;
-    let failed: Vec<String> = report
+    // The report's claims and evidence are the coro module's, in English.
+    let failed: Vec<(&str, &str)> = report
         .checks()
         .iter()
         .filter(|check| check.verdict == Verdict::Fail)
-        .map(|check| format!("not true that {}: {}", check.kind.claim(), check.evidence))
+        .map(|check| (check.kind.claim(), check.evidence.as_str()))
         .collect();
     if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("; "))
+        return Ok(());
     }
+    let join = |not_true: &str| {
+        failed
+            .iter()
+            .map(|(claim, evidence)| format!("{not_true} {claim}: {evidence}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Err(Text::new(join("nieprawda, że"), join("not true that")))
+}
+
+/// Runs the student's `gather` on tasks with `delays`, on a one-thread runtime whose clock is
+/// paused (jumps ahead whenever every task waits) or real, and returns the run's report.
+fn run_gather<F: Future<Output = ()> + 'static>(
+    gather: Gather<F>,
+    delays: Vec<Duration>,
+    paused: bool,
+) -> Result<RunReport, Text> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(paused)
+        .build()
+        .map_err(|err| {
+            text!(
+                "sprawdzarka nie mogła uruchomić środowiska tokio: {err}",
+                "the grader could not start a runtime: {err}"
+            )
+        })?;
+    let (log, journal) = (
+        Log::new(io::sink()),
+        Journal::with_capacity(2 * delays.len()),
+    );
+    let tasks = delays
+        .iter()
+        .enumerate()
+        .map(|(task, &delay)| LabTask {
+            task,
+            delay,
+            log: log.clone(),
+            journal: journal.clone(),
+        })
+        .collect();
+    let total = runtime.block_on(async {
+        let start = tokio::time::Instant::now();
+        gather(tasks).await;
+        start.elapsed()
+    });
+    Ok(RunReport::new(
+        &delays,
+        &journal.take(),
+        total,
+        Flavor::CurrentThread,
+    ))
+}
+
+/// Runs the student's `gather` on tasks with `delays`, in real time, and returns the run's
+/// report: the proof the lab asks for, with the student's own figures (what the starter's
+/// `cargo run` prints). Unlike the check, the clock is not paused, so it takes as long as
+/// the longest delay.
+///
+/// # Errors
+///
+/// When `gather` panics, or has not returned a minute after the longest delay.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use concurrency_lab::grade::ex5::{self, LabTask};
+///
+/// // Runs only the first task: the report says what is missing.
+/// async fn first_only(tasks: Vec<LabTask>) {
+///     if let Some(task) = tasks.into_iter().next() {
+///         task.run().await;
+///     }
+/// }
+/// let delays = vec![Duration::from_millis(20), Duration::from_millis(10)];
+/// let report = ex5::prove(delays, first_only).unwrap();
+/// assert!(!report.passed());
+/// report.write_to(&mut std::io::stdout())?;
+/// # Ok::<(), concurrency_lab::Error>(())
+/// ```
+pub fn prove<F: Future<Output = ()> + 'static>(
+    delays: Vec<Duration>,
+    gather: Gather<F>,
+) -> Result<RunReport, Text> {
+    let longest = delays.iter().max().copied().unwrap_or_default();
+    bounded("gather", longest + BOUND, move || {
+        run_gather(gather, delays, false)
+    })?
 }
 
 #[cfg(test)]
@@ -312,6 +425,28 @@ mod tests {
     }
 
     #[test]
+    fn prove_runs_in_real_time() {
+        let delays = vec![Duration::from_millis(30), Duration::from_millis(10)];
+        let started = std::time::Instant::now();
+        let report = prove(delays, together).unwrap();
+        assert_eq!(report.tasks(), 2);
+        assert!(
+            report.total() >= Duration::from_millis(30),
+            "{:?}",
+            report.total()
+        );
+        assert!(started.elapsed() >= Duration::from_millis(30));
+        async fn panics(_: Vec<LabTask>) {
+            panic!("no gather")
+        }
+        assert!(
+            prove(vec![Duration::ZERO], panics)
+                .unwrap_err()
+                .contains("no gather")
+        );
+    }
+
+    #[test]
     fn wrong_delays_fail_the_delays_part() {
         fn too_few(count: usize) -> Vec<Duration> {
             lab_delays(count - 1)
@@ -328,48 +463,91 @@ mod tests {
         fn constant(count: usize) -> Vec<Duration> {
             vec![Duration::from_secs(2); count]
         }
-        // Shortest one nanosecond above 1 s: the span is 1 ns short of 1–3 s.
-        fn just_inside(count: usize) -> Vec<Duration> {
-            let mut delays = lab_delays(count);
-            for delay in &mut delays {
-                *delay = (*delay).clamp(Duration::new(1, 1), Duration::from_secs(3));
-            }
-            delays[0] = Duration::new(1, 1);
-            delays[1] = Duration::from_secs(3);
-            delays
+        // Whole seconds 0–4 in turn: spread, but the same every call.
+        fn cycle(count: usize) -> Vec<Duration> {
+            (0..count)
+                .map(|i| Duration::from_secs(i as u64 % 5))
+                .collect()
         }
-        let cases: [(RandomDelays, &str); 6] = [
-            (too_few, "returned 99 delays"),
+        // Random, but only from 1–4 s.
+        fn from_one(count: usize) -> Vec<Duration> {
+            lab_delays(count)
+                .into_iter()
+                .map(|delay| delay.max(Duration::from_secs(1)))
+                .collect()
+        }
+        let cases: [(RandomDelays, &str); 7] = [
+            (too_few, "delays"),
             (too_long, "drawn from 0–4 s"),
-            (milliseconds, "span only"),
+            (milliseconds, "only 0 of"),
             (seeded, "same delays"),
-            (constant, "span only"),
-            (just_inside, "span only"),
+            (constant, "uniformly"),
+            (cycle, "same delays"),
+            (from_one, "fall in 0–1 s"),
         ];
         for (delays, expected) in cases {
             let why = failure(&check(delays, together), "delays").unwrap();
             assert!(why.contains(expected), "{expected}: {why}");
         }
+        let why = failure(&check(too_few, together), "delays").unwrap();
+        assert!(why.starts_with("random_delays("), "{why}");
     }
 
     #[test]
-    fn delays_at_the_edges_of_the_range_pass() {
-        fn edges(count: usize) -> Vec<Duration> {
-            let mut delays = vec![Duration::from_secs(2); count];
-            delays[0] = Duration::from_secs(1);
-            delays[1] = Duration::from_secs(3);
-            // Random, so two calls differ; inside 1–3 s, so the edges stay 1 s and 3 s.
-            delays[2] = Duration::from_secs(1)
-                + Duration::from_nanos((rand::random::<u32>() % 1_000_000_000).into());
-            delays
+    fn honest_random_delays_pass_in_every_form() {
+        fn whole_seconds(count: usize) -> Vec<Duration> {
+            let mut rng = rand::rng();
+            (0..count)
+                .map(|_| Duration::from_secs(rng.random_range(0..=4)))
+                .collect()
         }
-        fn widest(count: usize) -> Vec<Duration> {
-            let mut delays = edges(count);
-            delays[0] = Duration::ZERO;
-            delays[1] = MAX_DELAY;
-            delays
+        fn whole_seconds_below_four(count: usize) -> Vec<Duration> {
+            let mut rng = rand::rng();
+            (0..count)
+                .map(|_| Duration::from_secs(rng.random_range(0..4)))
+                .collect()
         }
-        assert_eq!(delays_part(edges), Ok(()));
-        assert_eq!(delays_part(widest), Ok(()));
+        fn float_seconds(count: usize) -> Vec<Duration> {
+            let mut rng = rand::rng();
+            (0..count)
+                .map(|_| Duration::from_secs_f64(rng.random_range(0.0..4.0)))
+                .collect()
+        }
+        for delays in [
+            lab_delays,
+            whole_seconds,
+            whole_seconds_below_four,
+            float_seconds,
+        ] {
+            assert_eq!(delays_part(delays), Ok(()));
+        }
+    }
+
+    #[test]
+    fn spread_needs_a_tenth_in_every_bin() {
+        let secs =
+            |s: &[u64]| -> Vec<Duration> { s.iter().map(|&s| Duration::from_secs(s)).collect() };
+        // 4 s counts in the last bin.
+        assert_eq!(spread(&secs(&[0, 1, 2, 4])), Ok(()));
+        // Ten delays: each bin needs one.
+        assert_eq!(spread(&secs(&[0, 1, 2, 3, 3, 3, 3, 3, 3, 3])), Ok(()));
+        let why = spread(&secs(&[0, 1, 3, 3, 3, 3, 3, 3, 3, 3]))
+            .unwrap_err()
+            .en;
+        assert_eq!(
+            why,
+            "only 0 of 10 delays fall in 2–3 s: draw them at random, uniformly from the whole \
+             0–4 s"
+        );
+        // Twenty delays: each bin needs two, and one is not enough.
+        let mut twenty = secs(&[0, 0, 1, 1, 2, 2, 3, 3]);
+        twenty.extend(secs(&[1; 12]));
+        assert_eq!(spread(&twenty), Ok(()));
+        twenty[7] = Duration::from_secs(1);
+        let why = spread(&twenty).unwrap_err().en;
+        assert!(
+            why.starts_with("only 1 of 20 delays fall in 3–4 s"),
+            "{why}"
+        );
     }
 }

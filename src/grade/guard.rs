@@ -6,6 +6,7 @@ use std::sync::{Once, mpsc};
 use std::thread;
 use std::time::Duration;
 
+use super::{Text, text};
 use crate::panic_message::panic_message;
 
 /// What `todo!()` panics with: the student has not written this part yet.
@@ -39,10 +40,10 @@ fn quiet_grader_panics() {
 
 /// Runs `f` on a thread of its own and waits at most `bound` for it.
 ///
-/// A panic comes back as `Err` with its message; `todo!()` as "not written yet". A call still
-/// running after `bound` comes back as `Err` too, and its thread is left behind: a thread cannot
+/// A panic comes back as `Err` with its message, in Polish and English; `todo!()` as "not
+/// written yet". A call still running after `bound` comes back as `Err` too, and its thread is left behind: a thread cannot
 /// be killed from outside, and the grading process ends soon after anyway.
-pub(crate) fn bounded<T, F>(what: &str, bound: Duration, f: F) -> Result<T, String>
+pub(crate) fn bounded<T, F>(what: &str, bound: Duration, f: F) -> Result<T, Text>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
@@ -61,25 +62,38 @@ where
             let _ = done.send(outcome);
         });
     if let Err(err) = spawned {
-        return Err(format!("could not start a thread to run {what}: {err}"));
+        return Err(text!(
+            "sprawdzarka nie mogła uruchomić wątku dla {what}: {err}",
+            "could not start a thread to run {what}: {err}"
+        ));
     }
+    let secs = bound.as_secs_f64();
     match result.recv_timeout(bound) {
         Ok(Ok(value)) => Ok(value),
         Ok(Err((message, at))) => Err(describe_panic(what, &message, at.as_deref())),
-        Err(_) => Err(format!(
-            "{what} did not return within {} s",
-            bound.as_secs_f64()
+        Err(_) => Err(text!(
+            "{what} nie zakończyła się w ciągu {secs} s",
+            "{what} did not return within {secs} s"
         )),
     }
 }
 
 /// The failure text for a panic in the student's code, and where it happened if known.
-fn describe_panic(what: &str, message: &str, at: Option<&str>) -> String {
-    let at = at.map(|at| format!(" at {at}")).unwrap_or_default();
+fn describe_panic(what: &str, message: &str, at: Option<&str>) -> Text {
+    let (w, at) = match at {
+        Some(at) => (format!(" w {at}"), format!(" at {at}")),
+        None => (String::new(), String::new()),
+    };
     if message.starts_with(TODO_MESSAGE) {
-        format!("{what} is not written yet (todo!(){at})")
+        text!(
+            "{what} nie jest jeszcze napisana (todo!(){w})",
+            "{what} is not written yet (todo!(){at})"
+        )
     } else {
-        format!("{what} panicked{at}: {message}")
+        text!(
+            "{what} spanikowała{w}: {message}",
+            "{what} panicked{at}: {message}"
+        )
     }
 }
 
@@ -97,7 +111,7 @@ mod tests {
     #[test]
     fn todo_says_not_written_yet() {
         let line = line!() + 1;
-        let err = bounded("ex9", BOUND, || -> u8 { todo!() }).unwrap_err();
+        let err = bounded("ex9", BOUND, || -> u8 { todo!() }).unwrap_err().en;
         let at = format!("{}:{line}:", file!());
         assert!(
             err.starts_with("ex9 is not written yet (todo!() at "),
@@ -113,6 +127,11 @@ mod tests {
         })
         .unwrap_err();
         assert!(
+            err.pl.starts_with("ex9 spanikowała w src/grade/guard.rs:"),
+            "{err:?}"
+        );
+        let err = err.en;
+        assert!(
             err.starts_with("ex9 panicked at src/grade/guard.rs:"),
             "{err}"
         );
@@ -121,10 +140,16 @@ mod tests {
 
     #[test]
     fn describe_panic_without_a_location() {
-        assert_eq!(describe_panic("f", "boom", None), "f panicked: boom");
+        assert_eq!(
+            describe_panic("f", "boom", None),
+            Text::new("f spanikowała: boom", "f panicked: boom")
+        );
         assert_eq!(
             describe_panic("f", "not yet implemented: later", None),
-            "f is not written yet (todo!())"
+            Text::new(
+                "f nie jest jeszcze napisana (todo!())",
+                "f is not written yet (todo!())"
+            )
         );
     }
 
@@ -132,6 +157,7 @@ mod tests {
     fn a_call_that_never_returns_is_cut_off_at_the_bound() {
         let (_keep, hang) = mpsc::channel::<()>();
         let err = bounded("ex9", Duration::from_millis(50), move || hang.recv()).unwrap_err();
-        assert_eq!(err, "ex9 did not return within 0.05 s");
+        assert_eq!(err.en, "ex9 did not return within 0.05 s");
+        assert_eq!(err.pl, "ex9 nie zakończyła się w ciągu 0.05 s");
     }
 }

@@ -8,7 +8,7 @@ use crate::{Error, Result};
 /// The starter's files: the path inside the crate, and the text. The templates live in
 /// `templates/starter/` of this crate's repository; its manifest is `Cargo.toml.template`
 /// there, because cargo leaves a directory holding a `Cargo.toml` out of the package.
-const STARTER: [(&str, &str); 11] = [
+const STARTER: [(&str, &str); 12] = [
     (
         "Cargo.toml",
         include_str!("../../templates/starter/Cargo.toml.template"),
@@ -28,6 +28,10 @@ const STARTER: [(&str, &str); 11] = [
     (
         "src/lib.rs",
         include_str!("../../templates/starter/src/lib.rs"),
+    ),
+    (
+        "src/main.rs",
+        include_str!("../../templates/starter/src/main.rs"),
     ),
     (
         "src/ex1.rs",

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::Outcome;
+use super::{Lang, Outcome};
 
 /// The grades of a whole lab, printed as a table: one line per exercise with its points, under
 /// it one line per failed part saying what failed and why, and the total.
@@ -80,7 +80,7 @@ impl ScoreTable {
         self.outcomes.iter().map(Outcome::max_points).sum()
     }
 
-    /// Prints the table to `out`.
+    /// Prints the table to `out`, in English.
     ///
     /// # Errors
     ///
@@ -90,30 +90,56 @@ impl ScoreTable {
     ///
     /// See [`ScoreTable`].
     pub fn write_to<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        self.write_in(out, Lang::English)
+    }
+
+    /// Prints the table to `out` in `lang`: the student's `cargo test` prints it in Polish.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `out` returns when it refuses a write.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrency_lab::grade::{Lang, Outcome, Part, ScoreTable};
+    ///
+    /// let part = Part::new("file", Ok(()));
+    /// let table = ScoreTable::new(vec![Outcome { exercise: 1, title: "file", parts: vec![part] }]);
+    /// let mut out = Vec::new();
+    /// table.write_in(&mut out, Lang::Polish)?;
+    /// assert!(String::from_utf8(out)?.ends_with("razem 1/1\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_in<W: Write + ?Sized>(&self, out: &mut W, lang: Lang) -> io::Result<()> {
+        let (exercise, points, total) = match lang {
+            Lang::Polish => ("zadanie", "punkty", "razem"),
+            Lang::English => ("exercise", "points", "total"),
+        };
         let width = self
             .outcomes
             .iter()
-            .map(|outcome| outcome.title.chars().count())
+            .map(|outcome| outcome.title_in(lang).chars().count())
             .max()
             .unwrap_or(0)
-            .max("exercise".len());
-        writeln!(out, "  # {:<width$}  points", "exercise")?;
+            .max(exercise.len());
+        writeln!(out, "  # {exercise:<width$}  {points}")?;
         for outcome in &self.outcomes {
             writeln!(
                 out,
                 "{:>3} {:<width$}  {}/{}",
                 outcome.exercise,
-                outcome.title,
+                outcome.title_in(lang),
                 outcome.points(),
                 outcome.max_points()
             )?;
             for part in &outcome.parts {
-                if let Some(why) = &part.failure {
-                    writeln!(out, "      ✗ {}: {why}", part.name)?;
+                if let Some(why) = part.failure_in(lang) {
+                    writeln!(out, "      ✗ {}: {why}", part.name_in(lang))?;
                 }
             }
         }
-        writeln!(out, "total {}/{}", self.total(), self.max_total())
+        writeln!(out, "{total} {}/{}", self.total(), self.max_total())
     }
 }
 

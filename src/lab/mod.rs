@@ -11,7 +11,8 @@ pub mod some_worker;
 
 pub use error::LabError;
 
-/// Zadania: the five exercises in Polish, as the lab hands them out (2 points each), with a
-/// Polish–English glossary. A page only; its code blocks are compiled and run as doctests.
+// The five exercises in Polish, as the lab hands them out (2 points each), with a
+// Polish–English glossary: a page only, whose code blocks run as doctests. Its text is the
+// Polish page alone, so no English line runs into it.
 #[doc = include_str!("../../docs/zadania.md")]
 pub mod zadania {}

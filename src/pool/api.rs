@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::backend::{Backend, Config, Engine, Runs};
@@ -93,6 +94,10 @@ pub struct Pool<B: Backend> {
     workers: usize,
     /// This pool's mark on the threads that run its code (see `reentry`).
     id: PoolId,
+    /// Items handed to this pool's workers so far: one per `apply`, one per item of a map. Read
+    /// by the lab's grader (exercise 3) to see that the work ran on the pool it was given; one
+    /// relaxed add per submission costs nothing next to the submission itself.
+    items: AtomicUsize,
 }
 
 impl<B: Backend> Pool<B> {
@@ -141,6 +146,7 @@ impl<B: Backend> Pool<B> {
             engine: B::Engine::start(config)?,
             workers,
             id,
+            items: AtomicUsize::new(0),
         })
     }
 
@@ -295,6 +301,7 @@ impl<B: Backend> Pool<B> {
             );
         });
         self.submit(B::job_once(f, args, sink), action)?;
+        self.count_items(1);
         Ok(AsyncResult::new(slot))
     }
 
@@ -414,6 +421,16 @@ impl<B: Backend> Pool<B> {
     pub(crate) fn refuse_inside(&self, action: &'static str) -> Result<()> {
         reentry::refuse_inside(self.id, action)?;
         reentry::refuse_cycle(self.id, action)
+    }
+
+    /// How many items this pool's workers were handed so far (see the field `items`).
+    pub(crate) fn items_handed(&self) -> usize {
+        self.items.load(Ordering::Relaxed)
+    }
+
+    /// Notes `items` more items handed to the workers.
+    pub(crate) fn count_items(&self, items: usize) {
+        self.items.fetch_add(items, Ordering::Relaxed);
     }
 
     pub(crate) fn id(&self) -> PoolId {

@@ -295,6 +295,7 @@ impl<B: Backend> Pool<B> {
         for (chunk, sink) in jobs.by_ref() {
             self.submit(B::job(&f, chunk, sink), action)?;
         }
+        self.count_items(total);
         Ok(result)
     }
 

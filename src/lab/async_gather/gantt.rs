@@ -18,9 +18,12 @@ struct Bar {
 /// A Gantt chart of a gathered run, built from its delays and its journal
 /// ([`gather_journaled`](super::gather_journaled) returns both).
 ///
-/// Rows are sorted by delay, shortest first: in a run that gathered its tasks, every bar starts
-/// at 0 and the bars' ends climb like a staircase to the longest delay; in a sequential run
-/// each bar starts where the previous one ended, and the axis stretches to the sum.
+/// Rows are sorted by start time, then by delay, shortest first: in a run that gathered its
+/// tasks, every bar starts at 0 and the bars' ends climb like a staircase to the longest delay;
+/// in a sequential run each bar starts where the previous one ended, so the bars themselves
+/// descend like a staircase, and the axis stretches to the sum. (Sorted by delay alone, a
+/// sequential run's bars would jump about and hide that staircase.) Tasks that never started
+/// come first.
 ///
 /// # Examples
 ///
@@ -79,7 +82,7 @@ impl Gantt {
                 Step::Finished => bar.finish = at,
             }
         }
-        bars.sort_by_key(|bar| (bar.delay, bar.task));
+        bars.sort_by_key(|bar| (bar.start, bar.delay, bar.task));
         let span = bars.iter().filter_map(|bar| bar.finish).max();
         Gantt {
             bars,
@@ -210,12 +213,39 @@ mod tests {
             entry(2, Step::Finished, t0 + s(2)),
         ];
         let rows = chart(&Gantt::new(&delays, &entries), 4);
+        assert_eq!(rows[1], "     0  1.000 s │██  │");
+        assert_eq!(rows[2], "     1  1.000 s │  ██│");
         assert_eq!(
-            rows[1], "     2  0.000 s │   █│",
+            rows[3], "     2  0.000 s │   █│",
             "a zero delay is one column"
         );
-        assert_eq!(rows[2], "     0  1.000 s │██  │");
-        assert_eq!(rows[3], "     1  1.000 s │  ██│");
+    }
+
+    #[test]
+    fn a_sequential_run_is_drawn_in_start_order_not_by_delay() {
+        // Run one after another in the tasks' order: 3 s, then 1 s, then 2 s. Sorted by delay
+        // the bars would jump (1 s task in the middle of the axis first); by start they
+        // descend as a staircase.
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let delays = [s(3), s(1), s(2)];
+        let entries = [
+            entry(0, Step::Started, t0),
+            entry(0, Step::Finished, t0 + s(3)),
+            entry(1, Step::Started, t0 + s(3)),
+            entry(1, Step::Finished, t0 + s(4)),
+            entry(2, Step::Started, t0 + s(4)),
+            entry(2, Step::Finished, t0 + s(6)),
+        ];
+        let rows = chart(&Gantt::new(&delays, &entries), 6);
+        assert_eq!(
+            rows[1..],
+            [
+                "     0  3.000 s │███   │",
+                "     1  1.000 s │   █  │",
+                "     2  2.000 s │    ██│",
+            ]
+        );
     }
 
     #[test]
@@ -228,8 +258,10 @@ mod tests {
         ];
         let entries = [entry(1, Step::Started, t0), entry(9, Step::Started, t0)];
         let rows = chart(&Gantt::new(&delays, &entries), 5);
+        // Never started first (no start time to sort by), then by start.
         assert_eq!(rows[1], "     0  1.000 s │ never started");
-        assert_eq!(rows[2], "     1  2.000 s │ started, never finished");
+        assert_eq!(rows[2], "     2  3.000 s │ never started");
+        assert_eq!(rows[3], "     1  2.000 s │ started, never finished");
         assert_eq!(rows.len(), 4);
     }
 

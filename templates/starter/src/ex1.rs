@@ -1,19 +1,19 @@
-//! Exercise 1 (Zadanie 1, 2 pkt): write your first name and index number to a file, read the
-//! file back, and time the write and the read in nanoseconds on two clocks: the monotonic clock
-//! (elapsed time) and the CPU clock (the processor's time spent on this program).
+//! Zadanie 1 (2 pkt): zapisz do pliku swoje imię i numer indeksu, odczytaj plik z powrotem i
+//! zmierz w nanosekundach zapis i odczyt dwoma zegarami: monotonicznym (czas, który upłynął) i
+//! zegarem czasu procesora (czas, który procesor poświęcił temu programowi).
 
 use std::io;
 use std::path::Path;
 
 use concurrency_lab::grade::ex1::RoundTrip;
 
-/// Writes `name` and `index` to the file at `path` (creating or replacing it), reads the file
-/// back, and returns what was read with the write's and the read's times.
+/// Zapisuje `name` i `index` do pliku `path` (tworząc go albo zastępując), odczytuje plik z
+/// powrotem i zwraca odczytany tekst oraz czasy zapisu i odczytu.
 ///
-/// The clocks: `concurrency_lab::timing::Clock::Monotonic.now_ns()` and
-/// `Clock::ProcessCpu.now_ns()` (Python's `time.perf_counter_ns()` and
-/// `time.process_time_ns()`), or `concurrency_lab::timing::measure`. A time is the difference
-/// of two readings of one clock.
+/// Zegary: `concurrency_lab::timing::Clock::Monotonic.now_ns()` i
+/// `Clock::ProcessCpu.now_ns()` (w Pythonie `time.perf_counter_ns()` i
+/// `time.process_time_ns()`), albo `concurrency_lab::timing::measure`. Czas to różnica dwóch
+/// odczytów jednego zegara, tuż przed i tuż po operacji.
 pub fn write_and_read(path: &Path, name: &str, index: u64) -> io::Result<RoundTrip> {
     todo!()
 }

@@ -1,16 +1,16 @@
-//! Exercise 2 (Zadanie 2, 2 pkt): `is_name_index`, and its benchmark.
+//! Zadanie 2 (2 pkt): `is_name_index` i jej benchmark.
 
 use concurrency_lab::bench::{Bench, Report};
 
-/// True when the index contains the digit equal to the number of letters in the name, modulo
-/// 10. `Tymoteusz` has 9 letters and `144298` contains a 9: true. Letters, not bytes: `Łukasz`
-/// has 6 letters; a hyphen or a space is not a letter.
+/// Prawda, gdy indeks zawiera cyfrę równą liczbie liter imienia modulo 10. `Tymoteusz` ma 9
+/// liter, a `144298` zawiera 9: prawda. Liczą się litery, nie bajty: `Łukasz` ma 6 liter;
+/// łącznik ani spacja nie są literami.
 pub fn is_name_index(name: &str, index: u64) -> bool {
     todo!()
 }
 
-/// Measures `is_name_index(name, index)` with `bench` (already set up: run it, as
-/// `bench.run(|| ...)`) and returns its report. Think about `concurrency_lab::bench::black_box`.
+/// Mierzy `is_name_index(name, index)` podanym `bench` (już ustawionym: uruchom go, jako
+/// `bench.run(|| ...)`) i zwraca jego raport. Pomyśl o `concurrency_lab::bench::black_box`.
 pub fn benchmark(bench: &Bench, name: &str, index: u64) -> concurrency_lab::Result<Report> {
     todo!()
 }

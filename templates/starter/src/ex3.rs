@@ -1,20 +1,22 @@
-//! Exercise 3 (Zadanie 3, 2 pkt): count, for every row, the numbers between 4 and 8 — with
-//! `map_async`, on a pool of threads and on a pool of processes.
+//! Zadanie 3 (2 pkt): dla każdego wiersza policz liczby z przedziału 4–8 — przez `map_async`,
+//! w puli wątków i w puli procesów.
 
 use concurrency_lab::lab::range_count::Row;
 use concurrency_lab::pool::{ProcessPool, ThreadPool};
 
-/// The lab's `howmany_within_range_rowonly`: how many numbers of `row` lie within 4..=8. Given.
+/// `howmany_within_range_rowonly` z laboratorium: ile liczb wiersza `row` leży w 4..=8.
+/// Gotowa.
 pub fn howmany_within_range_rowonly(row: Row) -> usize {
     row.iter().filter(|&&n| (4..=8).contains(&n)).count()
 }
 
-/// Counts every row with `pool.map_async` (not `map`): one count per row, in the rows' order.
+/// Liczy każdy wiersz przez `pool.map_async` (nie `map`): jedna liczba na wiersz, w kolejności
+/// wierszy.
 pub fn count_on_threads(pool: &ThreadPool, rows: Vec<Row>) -> concurrency_lab::Result<Vec<usize>> {
     todo!()
 }
 
-/// The same on worker processes. The code can be the same: what changes is where it runs.
+/// To samo w procesach roboczych. Kod może być ten sam: zmienia się to, gdzie się wykonuje.
 pub fn count_on_processes(
     pool: &ProcessPool,
     rows: Vec<Row>,

@@ -1,11 +1,12 @@
-//! The five exercises of the concurrency lab. Each file holds one exercise: replace every
-//! `todo!()` with your code, then run `cargo test` to see your score.
+//! Pięć zadań laboratorium współbieżności. Każdy plik to jedno zadanie: w miejsce każdego
+//! `todo!()` wpisz swój kod, potem `cargo test` pokaże twój wynik, a `cargo run` — twoje
+//! pomiary.
 //!
-//! The exercises, in Polish: `docs/zadania.md` of concurrency-lab; in English:
-//! `docs/exercises.md`. Answer the questions in `ANSWERS.md`.
+//! Zadania po polsku: strona `lab::zadania` dokumentacji concurrency-lab (`docs/zadania.md`);
+//! po angielsku: `docs/exercises.md`. Odpowiedzi na pytania wpisz do `ANSWERS.md`.
 
-// Until you write them, the exercise functions ignore their arguments: no warnings for that.
-// Delete this line once every `todo!()` is gone.
+// Dopóki ich nie napiszesz, funkcje zadań ignorują swoje argumenty: bez ostrzeżeń o tym.
+// Usuń tę linię, gdy znikną wszystkie `todo!()`.
 #![allow(unused_variables)]
 
 pub mod ex1;

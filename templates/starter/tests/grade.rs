@@ -1,15 +1,16 @@
-//! `cargo test` grades the five exercises and prints the score table: each exercise's points
-//! (0–2), what failed and why, and the total out of 10. It fails until every point is earned.
+//! `cargo test` ocenia pięć zadań i drukuje tabelę punktów: punkty za każde zadanie (0–2), co
+//! się nie udało i dlaczego, i sumę na 10. Kończy się błędem, dopóki brakuje choć punktu.
+//! Prowadzący ocenia twoje zadania tymi samymi sprawdzianami (`concurrency_lab::grade`).
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use concurrency_lab::grade::{ScoreTable, ex1, ex2, ex3, ex4, ex5};
+use concurrency_lab::grade::{Lang, ScoreTable, ex1, ex2, ex3, ex4, ex5};
 use concurrency_lab_starter::{ex1 as one, ex2 as two, ex3 as three, ex4 as four, ex5 as five};
 
 fn main() -> ExitCode {
-    // Exercise 3's process pool runs its workers by starting this program again: they stop
-    // here and serve the pool instead of grading.
+    // Pula procesów z zadania 3 uruchamia swoje procesy robocze, uruchamiając ten program
+    // ponownie: one zatrzymują się tutaj i służą puli, zamiast oceniać.
     concurrency_lab::pool::init();
 
     let table = ScoreTable::new(vec![
@@ -20,7 +21,7 @@ fn main() -> ExitCode {
         ex5::check(five::random_delays, five::gather),
     ]);
     let mut out = std::io::stdout().lock();
-    let printed = writeln!(out, "\nconcurrency lab: score").and_then(|()| table.write_to(&mut out));
+    let printed = writeln!(out, "\nlaboratorium współbieżności: wynik").and_then(|()| table.write_in(&mut out, Lang::Polish));
     if printed.is_err() || table.total() < table.max_total() {
         ExitCode::FAILURE
     } else {
