@@ -50,5 +50,5 @@ mod starter;
 mod table;
 
 pub use outcome::{Outcome, Part};
-pub use starter::{Answers, Dependency, write_starter};
+pub use starter::{Dependency, write_starter};
 pub use table::ScoreTable;

@@ -1,0 +1,149 @@
+//! Finding the library's own answers in a student's compiled code.
+//!
+//! The scan reads the student's library as compiled (its object files inside the `.rlib`), not
+//! its text: every function the code calls, or takes the address of, is a symbol there —
+//! whatever `use … as` alias, glob import, function pointer or macro led to it — and so is every
+//! generic function of the library the code instantiates. The harness that runs the check is
+//! another crate, so what the check itself calls is not in the scan. Code built at opt-level 0
+//! inlines nothing, so no call can hide inside the student's own functions.
+//!
+//! The same scan refuses code that runs before `main` (a function in `.init_array`): it could
+//! read the harness's token before the harness does.
+
+use object::read::archive::ArchiveFile;
+use object::{Object, ObjectSection, ObjectSymbol};
+
+/// Sections whose functions the loader runs before `main`.
+const BEFORE_MAIN: [&str; 4] = [".init_array", ".preinit_array", ".ctors", ".fini_array"];
+
+/// What the scan found that costs the exercise its points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// The code refers to one of the library's answers: the function, demangled.
+    AnswerKey(String),
+    /// The code puts a function in a section run before `main` (or at exit).
+    BeforeMain(String),
+}
+
+/// Scans the rlib `bytes` for a symbol under one of the `answers` path prefixes, or a section
+/// run before `main`; the first finding, or `None`.
+///
+/// # Errors
+///
+/// When `bytes` is not an archive of object files.
+///
+/// # Examples
+///
+/// ```
+/// assert!(lab_grader::scan_rlib(b"not an archive", &["concurrency_lab::lab::"]).is_err());
+/// ```
+pub fn scan_rlib(bytes: &[u8], answers: &[&str]) -> Result<Option<Finding>, String> {
+    let archive = ArchiveFile::parse(bytes).map_err(|err| format!("not an rlib: {err}"))?;
+    for member in archive.members() {
+        let member = member.map_err(|err| format!("a broken rlib: {err}"))?;
+        if !member.name().ends_with(b".o") {
+            continue; // lib.rmeta and the like
+        }
+        let data = member
+            .data(bytes)
+            .map_err(|err| format!("a broken rlib: {err}"))?;
+        // A member starts wherever the archive put it; the object reader needs its headers
+        // aligned, as a `u64` buffer is.
+        let mut aligned = vec![0u64; data.len().div_ceil(8)];
+        let copy = &mut bytemuck_bytes(&mut aligned)[..data.len()];
+        copy.copy_from_slice(data);
+        let file = object::File::parse(&*copy).map_err(|err| format!("a broken object: {err}"))?;
+        if let Some(found) = scan_object(&file, answers) {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
+/// The bytes of a `u64` buffer.
+fn bytemuck_bytes(words: &mut [u64]) -> &mut [u8] {
+    let len = std::mem::size_of_val(words);
+    // SAFETY: the pointer and length cover exactly `words`, which stays borrowed mutably for
+    // the slice's lifetime; every byte pattern is a valid `u8`, and `u8` has no alignment.
+    unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), len) }
+}
+
+fn scan_object(file: &object::File<'_>, answers: &[&str]) -> Option<Finding> {
+    for section in file.sections() {
+        let name = section.name().unwrap_or_default();
+        let runs_early = BEFORE_MAIN
+            .iter()
+            .any(|early| name == *early || name.starts_with(&format!("{early}.")));
+        if runs_early && section.size() > 0 {
+            return Some(Finding::BeforeMain(name.to_owned()));
+        }
+    }
+    file.symbols().find_map(|symbol| {
+        let path = demangled_path(symbol.name().ok()?);
+        answers
+            .iter()
+            .any(|answer| is_under(&path, answer))
+            .then_some(Finding::AnswerKey(path))
+    })
+}
+
+/// Whether `path` is `answer`, or inside it: a module's item when `answer` ends in `::`, or a
+/// function's closure or generic instance (`answer::{closure#0}`, `answer::<T>`).
+fn is_under(path: &str, answer: &str) -> bool {
+    if answer.ends_with("::") {
+        path.starts_with(answer)
+    } else {
+        path.strip_prefix(answer)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    }
+}
+
+/// A symbol's Rust path without its hash or crate disambiguators, and without the `<` that
+/// opens an impl's path: `concurrency_lab::lab::name_index::is_name_index`.
+fn demangled_path(symbol: &str) -> String {
+    let demangled = format!("{:#}", rustc_demangle::demangle(symbol));
+    let mut path = String::with_capacity(demangled.len());
+    let mut in_brackets = false;
+    for c in demangled.trim_start_matches('<').chars() {
+        match c {
+            '[' => in_brackets = true,
+            ']' => in_brackets = false,
+            _ if !in_brackets => path.push(c),
+            _ => {}
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_under_a_module_or_a_function() {
+        let module = "concurrency_lab::lab::name_index::";
+        assert!(is_under("concurrency_lab::lab::name_index::is_name_index", module));
+        assert!(!is_under("concurrency_lab::lab::name_indexes::x", module));
+        let function = "concurrency_lab::lab::async_gather::random_delays";
+        assert!(is_under(function, function));
+        assert!(is_under(&format!("{function}::{{closure#0}}"), function));
+        assert!(is_under(&format!("{function}::<u8>"), function));
+        assert!(!is_under(&format!("{function}_again"), function));
+        assert!(!is_under("concurrency_lab::lab::async_gather::task_message", function));
+    }
+
+    #[test]
+    fn legacy_and_v0_symbols_read_as_paths() {
+        let legacy = "_ZN15concurrency_lab3lab10name_index13is_name_index17h0123456789abcdefE";
+        assert_eq!(
+            demangled_path(legacy),
+            "concurrency_lab::lab::name_index::is_name_index"
+        );
+        let v0 = "_RNvNtNtCs1234_15concurrency_lab3lab10name_index13is_name_index";
+        assert_eq!(
+            demangled_path(v0),
+            "concurrency_lab::lab::name_index::is_name_index"
+        );
+        assert_eq!(demangled_path("memcpy"), "memcpy");
+    }
+}

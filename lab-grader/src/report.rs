@@ -1,0 +1,109 @@
+//! The batch's outputs: `grades.csv` and `grades.json` for the lecturer, and one Markdown
+//! feedback file per student, in Polish or English.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use crate::feedback::{Lang, feedback};
+use crate::{Exercise, StudentResult};
+
+/// The CSV: a header, then one row per student: the student, each exercise's points and status
+/// (see [`Status::code`](crate::Status::code)), the total.
+///
+/// # Examples
+///
+/// ```
+/// use lab_grader::{StudentResult, csv};
+///
+/// let text = csv(&[StudentResult::unreadable("Ola, Nowak", "gone".into())]);
+/// let mut lines = text.lines();
+/// assert_eq!(
+///     lines.next(),
+///     Some("student,ex1,ex1_status,ex2,ex2_status,ex3,ex3_status,ex4,ex4_status,ex5,ex5_status,total")
+/// );
+/// assert_eq!(lines.next(), Some(r#""Ola, Nowak",0,missing,0,missing,0,missing,0,missing,0,missing,0"#));
+/// ```
+pub fn csv(results: &[StudentResult]) -> String {
+    let mut text = String::from("student");
+    for exercise in Exercise::ALL {
+        let _ = write!(text, ",{exercise},{exercise}_status");
+    }
+    text.push_str(",total\n");
+    for result in results {
+        text.push_str(&csv_field(&result.student));
+        for exercise in &result.exercises {
+            let _ = write!(text, ",{},{}", exercise.points(), exercise.status.code());
+        }
+        let _ = writeln!(text, ",{}", result.total());
+    }
+    text
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Writes `grades.csv` at `csv_path`, `grades.json` next to it (same name, `.json`), and the
+/// feedback files into `feedback_dir`, one `<student>.md` each.
+///
+/// # Errors
+///
+/// When a file or directory cannot be written.
+///
+/// # Examples
+///
+/// ```
+/// use lab_grader::{Lang, StudentResult, write_outputs};
+///
+/// let dir = std::env::temp_dir().join(format!("lab-grader-doc-out-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let rows = [StudentResult::unreadable("ola", "gone".into())];
+/// write_outputs(&rows, &dir.join("grades.csv"), &dir.join("feedback"), Lang::En)?;
+/// assert!(dir.join("grades.json").exists());
+/// assert!(std::fs::read_to_string(dir.join("feedback/ola.md"))?.contains("gone"));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn write_outputs(
+    results: &[StudentResult],
+    csv_path: &Path,
+    feedback_dir: &Path,
+    lang: Lang,
+) -> io::Result<()> {
+    if let Some(parent) = csv_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    fs::write(csv_path, csv(results))?;
+    let json = serde_json::to_string_pretty(results).map_err(io::Error::other)?;
+    fs::write(csv_path.with_extension("json"), json + "\n")?;
+    fs::create_dir_all(feedback_dir)?;
+    for result in results {
+        let name = result.student.replace(['/', '\\', '\0'], "_");
+        fs::write(
+            feedback_dir.join(format!("{name}.md")),
+            feedback(result, lang),
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_only_when_they_must_be() {
+        assert_eq!(csv_field("Jan Kowalski"), "Jan Kowalski");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field("cr\r"), "\"cr\r\"");
+    }
+}
