@@ -122,14 +122,20 @@ mod tests {
     #[test]
     fn a_path_is_under_a_module_or_a_function() {
         let module = "concurrency_lab::lab::name_index::";
-        assert!(is_under("concurrency_lab::lab::name_index::is_name_index", module));
+        assert!(is_under(
+            "concurrency_lab::lab::name_index::is_name_index",
+            module
+        ));
         assert!(!is_under("concurrency_lab::lab::name_indexes::x", module));
         let function = "concurrency_lab::lab::async_gather::random_delays";
         assert!(is_under(function, function));
         assert!(is_under(&format!("{function}::{{closure#0}}"), function));
         assert!(is_under(&format!("{function}::<u8>"), function));
         assert!(!is_under(&format!("{function}_again"), function));
-        assert!(!is_under("concurrency_lab::lab::async_gather::task_message", function));
+        assert!(!is_under(
+            "concurrency_lab::lab::async_gather::task_message",
+            function
+        ));
     }
 
     #[test]

@@ -80,8 +80,8 @@ impl StudentResult {
     ///
     /// See [`StudentResult`].
     pub fn unreadable(student: &str, why: String) -> StudentResult {
-        let status = Status::NotTaken {
-            reason: format!("the submission could not be read: {why}"),
+        let status = Status::Unreadable {
+            reason: why.clone(),
         };
         StudentResult {
             student: student.to_owned(),
@@ -163,7 +163,11 @@ pub fn grade(settings: &Settings) -> io::Result<Graded> {
     let mut results: HashMap<String, ExerciseResult> = HashMap::new();
     let mut runs = Vec::new();
     for package in &packages {
-        let built = build.packages.get(&package.name).cloned().unwrap_or_default();
+        let built = build
+            .packages
+            .get(&package.name)
+            .cloned()
+            .unwrap_or_default();
         match before_running(package, &built, &build, settings) {
             Some(result) => {
                 results.insert(package.name.clone(), result);
@@ -303,8 +307,7 @@ fn run_all(
     std::thread::scope(|scope| {
         for _ in 0..settings.jobs.max(1) {
             scope.spawn(|| {
-                while let Some((package, program)) = runs.get(next.fetch_add(1, Ordering::SeqCst))
-                {
+                while let Some((package, program)) = runs.get(next.fetch_add(1, Ordering::SeqCst)) {
                     let result = run_one(package, program, run_dir, settings);
                     let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
                     results.insert(package.name.clone(), result);
@@ -316,11 +319,15 @@ fn run_all(
 }
 
 /// Runs one exercise's program in a fresh directory of its own, within the bounds.
-fn run_one(package: &Package, program: &Path, run_dir: &Path, settings: &Settings) -> ExerciseResult {
+fn run_one(
+    package: &Package,
+    program: &Path,
+    run_dir: &Path,
+    settings: &Settings,
+) -> ExerciseResult {
     let exercise = package.exercise;
-    let trouble = |reason: String| {
-        ExerciseResult::without_parts(exercise, Status::GraderTrouble { reason })
-    };
+    let trouble =
+        |reason: String| ExerciseResult::without_parts(exercise, Status::GraderTrouble { reason });
     let dir = run_dir.join(&package.name);
     let _ = fs::remove_dir_all(&dir);
     if let Err(err) = fs::create_dir_all(&dir) {
@@ -367,7 +374,11 @@ fn as_submitted(text: &str, package: &Package) -> String {
 /// 128 random bits as hex: the standard library's hasher keys are drawn from the system's
 /// random source.
 fn token() -> String {
-    let half = || std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let half = || {
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    };
     format!("{:016x}{:016x}", half(), half())
 }
 

@@ -198,7 +198,11 @@ mod tests {
         let script = "read line; echo \"got $line\"; seq 1 10000; echo err >&2; exit 3";
         let done = run(sh(script), b"token\n", bounds(Duration::from_secs(60))).unwrap();
         assert_eq!(done.status.unwrap().code(), Some(3));
-        assert!(done.stdout.starts_with("got token\n1\n2\n"), "{}", done.stdout);
+        assert!(
+            done.stdout.starts_with("got token\n1\n2\n"),
+            "{}",
+            done.stdout
+        );
         assert!(done.stdout.ends_with("9999\n10000\n"), "{}", done.stdout);
         assert!(done.stdout.contains("bytes left out"), "{}", done.stdout);
         assert_eq!(done.stderr, "err\n");

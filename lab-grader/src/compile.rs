@@ -197,7 +197,11 @@ pub fn rustc_wrapper() {
     let student = std::env::var("CARGO_PKG_NAME").is_ok_and(|name| name.starts_with("s-"));
     if student {
         use nix::sys::resource::{Resource, setrlimit};
-        let cpu = setrlimit(Resource::RLIMIT_CPU, COMPILE_CPU_SECONDS, COMPILE_CPU_SECONDS);
+        let cpu = setrlimit(
+            Resource::RLIMIT_CPU,
+            COMPILE_CPU_SECONDS,
+            COMPILE_CPU_SECONDS,
+        );
         let memory = setrlimit(Resource::RLIMIT_AS, COMPILE_MEMORY, COMPILE_MEMORY);
         if let Err(err) = cpu.and(memory) {
             eprintln!("lab-grader: cannot bound the compiler: {err}");

@@ -154,6 +154,14 @@ fn exercise_section(text: &mut String, exercise: Exercise, result: &ExerciseResu
 fn status_text(status: &Status, lang: Lang) -> Option<String> {
     Some(match status {
         Status::Graded => return None,
+        Status::Unreadable { reason } => format!(
+            "{} {reason}",
+            tr(
+                lang,
+                "Nie udało się odczytać zgłoszenia:",
+                "The submission could not be read:"
+            )
+        ),
         Status::NotTaken { reason } => {
             format!("{} {reason}", tr(lang, "Nie oceniono:", "Not graded:"))
         }
@@ -186,7 +194,9 @@ fn status_text(status: &Status, lang: Lang) -> Option<String> {
                 "Program przekroczył limit {seconds} s (nieskończona pętla? zakleszczenie?) i \
                  został zatrzymany."
             ),
-            Lang::En => format!("It ran past {seconds} s (an endless loop? a deadlock?) and was stopped."),
+            Lang::En => {
+                format!("It ran past {seconds} s (an endless loop? a deadlock?) and was stopped.")
+            }
         },
         Status::Exited { code } => match lang {
             Lang::Pl => format!(
@@ -201,7 +211,11 @@ fn status_text(status: &Status, lang: Lang) -> Option<String> {
         Status::Killed { signal, what } => crash_text(*signal, *what, lang),
         Status::NoOutcome { detail } => format!(
             "{} {detail}",
-            tr(lang, "Sprawdzanie nie dało wyniku:", "The check gave no outcome:")
+            tr(
+                lang,
+                "Sprawdzanie nie dało wyniku:",
+                "The check gave no outcome:"
+            )
         ),
         Status::GraderTrouble { reason } => match lang {
             Lang::Pl => format!("Kłopot po stronie oceniającego: {reason}. Zgłoś to prowadzącemu."),
@@ -303,7 +317,10 @@ mod tests {
         let pl = feedback(&result, Lang::Pl);
         assert!(pl.contains("Wynik: **1/10**"), "{pl}");
         assert!(pl.contains("## Zadanie 1: 1/2"), "{pl}");
-        assert!(pl.contains("- ✓ file\n- ✗ clocks: times are constants"), "{pl}");
+        assert!(
+            pl.contains("- ✓ file\n- ✗ clocks: times are constants"),
+            "{pl}"
+        );
         assert!(pl.contains("limit 60 s"), "{pl}");
         assert!(pl.contains("- `tests/grade.rs`\n- `build.rs`"), "{pl}");
         assert_eq!(pl.matches("Wskazówka:").count(), 5, "{pl}");

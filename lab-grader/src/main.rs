@@ -128,7 +128,12 @@ fn main() -> ExitCode {
                     .iter()
                     .map(|e| format!("{}:{}", e.points(), e.status.code()))
                     .collect();
-                println!("{:>2}/10  {}  [{}]", result.total(), result.student, statuses.join(" "));
+                println!(
+                    "{:>2}/10  {}  [{}]",
+                    result.total(),
+                    result.student,
+                    statuses.join(" ")
+                );
             }
             println!(
                 "graded {} submissions ({} programs run, {} at a time) in {:.1} s: build {:.1} s, runs {:.1} s",

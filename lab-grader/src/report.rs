@@ -23,7 +23,7 @@ use crate::{Exercise, StudentResult};
 ///     lines.next(),
 ///     Some("student,ex1,ex1_status,ex2,ex2_status,ex3,ex3_status,ex4,ex4_status,ex5,ex5_status,total")
 /// );
-/// assert_eq!(lines.next(), Some(r#""Ola, Nowak",0,missing,0,missing,0,missing,0,missing,0,missing,0"#));
+/// assert_eq!(lines.next(), Some(r#""Ola, Nowak",0,unreadable,0,unreadable,0,unreadable,0,unreadable,0,unreadable,0"#));
 /// ```
 pub fn csv(results: &[StudentResult]) -> String {
     let mut text = String::from("student");

@@ -158,7 +158,11 @@ mod tests {
         fs::write(dir.join("Cargo.toml"), "[package]").unwrap();
         fs::write(dir.join("target/debug/x"), "binary").unwrap();
         let submission = Submission::read(&dir).unwrap();
-        assert!(submission.student.starts_with("lab-grader-submission-Jan Kowalski"));
+        assert!(
+            submission
+                .student
+                .starts_with("lab-grader-submission-Jan Kowalski")
+        );
         for (n, answer) in submission.answers.iter().enumerate() {
             assert_eq!(answer.as_deref(), Ok(format!("// {}", n + 1).as_str()));
         }
@@ -171,7 +175,11 @@ mod tests {
         let dir = scratch("odd");
         std::os::unix::fs::symlink("/etc/hostname", dir.join("src/ex1.rs")).unwrap();
         fs::create_dir_all(dir.join("src/ex2.rs")).unwrap();
-        fs::write(dir.join("src/ex3.rs"), vec![b'/'; MAX_FILE_BYTES as usize + 1]).unwrap();
+        fs::write(
+            dir.join("src/ex3.rs"),
+            vec![b'/'; MAX_FILE_BYTES as usize + 1],
+        )
+        .unwrap();
         fs::write(dir.join("src/ex4.rs"), [0xff, 0xfe, 0x00]).unwrap();
         let submission = Submission::read(&dir).unwrap();
         let why = |n: usize| submission.answers[n].clone().unwrap_err();

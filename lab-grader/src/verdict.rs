@@ -24,6 +24,11 @@ use crate::Exercise;
 pub enum Status {
     /// The check ran to the end: the parts say the rest.
     Graded,
+    /// The whole submission could not be read (not a directory, not listable…).
+    Unreadable {
+        /// Why.
+        reason: String,
+    },
     /// The exercise's file could not be taken (missing, a link, not text…).
     NotTaken {
         /// Why.
@@ -90,7 +95,7 @@ pub enum Crash {
 }
 
 impl Status {
-    /// A short code for the spreadsheet: `graded`, `missing`, `compile_error`, `answer_key`,
+    /// A short code for the spreadsheet: `graded`, `unreadable`, `missing`, `compile_error`, `answer_key`,
     /// `before_main`, `timeout`, `exited`, `crashed`, `no_outcome`, `grader_error`.
     ///
     /// # Examples
@@ -99,6 +104,7 @@ impl Status {
     pub fn code(&self) -> &'static str {
         match self {
             Status::Graded => "graded",
+            Status::Unreadable { .. } => "unreadable",
             Status::NotTaken { .. } => "missing",
             Status::DidNotCompile { .. } => "compile_error",
             Status::AnswerKey { .. } => "answer_key",

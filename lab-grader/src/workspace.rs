@@ -255,9 +255,15 @@ mod tests {
     #[test]
     fn the_dependencies_are_the_starters_with_the_library_by_path() {
         let deps = starter_dependencies(&Library(PathBuf::from("/lab")));
-        assert!(deps.starts_with("concurrency-lab = { path = \"/lab\" }\n"), "{deps}");
+        assert!(
+            deps.starts_with("concurrency-lab = { path = \"/lab\" }\n"),
+            "{deps}"
+        );
         assert!(deps.contains("tokio"), "{deps}");
-        assert!(!deps.contains("[[test]]") && !deps.contains("harness"), "{deps}");
+        assert!(
+            !deps.contains("[[test]]") && !deps.contains("harness"),
+            "{deps}"
+        );
     }
 
     #[test]
