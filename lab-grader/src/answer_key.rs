@@ -138,6 +138,87 @@ mod tests {
         ));
     }
 
+    /// Compiles `source` into an rlib of the crate `name` with the `rustc` cargo uses, at
+    /// opt-level 0 as the grader builds students' code; returns its bytes.
+    fn rlib(name: &str, source: &str) -> Vec<u8> {
+        let dir = std::env::temp_dir().join(format!(
+            "lab-grader-rlib-{name}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("lib.rs");
+        std::fs::write(&file, source).unwrap();
+        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let status = std::process::Command::new(rustc)
+            .args([
+                "--edition=2024",
+                "--crate-type=rlib",
+                "-Copt-level=0",
+                "--crate-name",
+                name,
+            ])
+            .arg("--out-dir")
+            .arg(&dir)
+            .arg(&file)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let bytes = std::fs::read(dir.join(format!("lib{name}.rlib"))).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        bytes
+    }
+
+    const LAB: &str = "pub mod lab { pub mod name_index {
+        #[inline(never)]
+        pub fn is_name_index(name: &str, index: u64) -> bool { name.len() as u64 == index }
+        pub fn other(n: u64) -> u64 { n + 1 }
+    } }
+    pub fn answer(name: &str) -> bool { let f = lab::name_index::is_name_index; f(name, 3) }";
+
+    #[test]
+    fn a_call_of_the_answer_in_compiled_code_is_found() {
+        // A crate named like the library, so its symbols carry the library's paths.
+        let bytes = rlib("concurrency_lab", LAB);
+        let ex2 = ["concurrency_lab::lab::name_index::is_name_index"];
+        assert_eq!(
+            scan_rlib(&bytes, &ex2).unwrap(),
+            Some(Finding::AnswerKey(ex2[0].to_owned()))
+        );
+        assert_eq!(
+            scan_rlib(&bytes, &["concurrency_lab::lab::file_timing::"]).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn code_run_before_main_is_found_and_plain_code_passes() {
+        let early = "extern \"C\" fn early() {}
+            #[used]
+            #[unsafe(link_section = \".init_array\")]
+            static EARLY: extern \"C\" fn() = early;
+            pub fn answer() -> u64 { 7 }";
+        let bytes = rlib("early", early);
+        let found = scan_rlib(&bytes, &["concurrency_lab::"]).unwrap();
+        assert!(
+            matches!(&found, Some(Finding::BeforeMain(section)) if section.starts_with(".init_array")),
+            "{found:?}"
+        );
+        let plain = rlib("plain", "pub fn answer() -> u64 { 7 }");
+        assert_eq!(
+            scan_rlib(&plain, &["plain::"]).unwrap(),
+            Some(Finding::AnswerKey("plain::answer".into()))
+        );
+        assert_eq!(scan_rlib(&plain, &["concurrency_lab::"]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_file_that_is_no_rlib_is_an_error() {
+        assert!(scan_rlib(b"!<arch>\nbroken", &["x::"]).is_err());
+        let err = scan_rlib(b"plain text", &["x::"]).unwrap_err();
+        assert!(err.contains("not an rlib"), "{err}");
+    }
+
     #[test]
     fn legacy_and_v0_symbols_read_as_paths() {
         let legacy = "_ZN15concurrency_lab3lab10name_index13is_name_index17h0123456789abcdefE";

@@ -139,10 +139,9 @@ impl Capture {
         while !self.lock().done && self.reader.is_some() && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(10));
         }
-        if self.lock().done {
-            if let Some(reader) = self.reader.take() {
-                let _ = reader.join();
-            }
+        let done = self.lock().done;
+        if let Some(reader) = self.reader.take().filter(|_| done) {
+            let _ = reader.join();
         }
         self.lock().text()
     }

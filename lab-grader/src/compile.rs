@@ -156,11 +156,8 @@ fn read_messages(json_lines: &str) -> HashMap<String, Built> {
                 }
             }
             "compiler-message" => {
-                if let Some(diagnostic) = message.message {
-                    if diagnostic.level == "error" {
-                        built.errors.extend(diagnostic.rendered);
-                    }
-                }
+                let errors = message.message.filter(|d| d.level == "error");
+                built.errors.extend(errors.and_then(|d| d.rendered));
             }
             _ => {}
         }
