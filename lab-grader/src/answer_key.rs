@@ -74,7 +74,7 @@ fn scan_object(file: &object::File<'_>, answers: &[&str]) -> Option<Finding> {
         let runs_early = BEFORE_MAIN
             .iter()
             .any(|early| name == *early || name.starts_with(&format!("{early}.")));
-        if runs_early && section.size() > 0 {
+        if runs_early {
             return Some(Finding::BeforeMain(name.to_owned()));
         }
     }

@@ -1,6 +1,7 @@
 //! The grader on fixture submissions, end to end: each fixture under `tests/fixtures/` is the
-//! reference answers (or the untouched starter) with a few files replaced, and its `expected`
-//! file says what `grades.csv` must say of it — points and status per exercise.
+//! reference answers (or the untouched starter) with a few files replaced (or, for a file named
+//! `*.append`, added to), and its `expected` file says what `grades.csv` must say of it — points
+//! and status per exercise.
 //!
 //! `cargo test` runs the fixtures marked `ci = yes`; the whole set, with the cheats whose
 //! defeat lies in the checks themselves (`hardened = yes`), runs with
@@ -12,6 +13,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use concurrency_lab::grade::{Dependency, write_starter};
@@ -81,14 +83,24 @@ fn copy_over(from: &Path, to: &Path, rel: &Path) {
         if entry.file_type().unwrap().is_dir() {
             fs::create_dir_all(to.join(&rel)).unwrap();
             copy_over(from, to, &rel);
+        } else if rel.extension().is_some_and(|e| e == "append") {
+            // `src/ex2.rs.append`: added to the end of the base's `src/ex2.rs`.
+            let target = to.join(rel.with_extension(""));
+            let mut text = fs::read_to_string(&target).unwrap();
+            text.push_str(&fs::read_to_string(from.join(&rel)).unwrap());
+            fs::write(target, text).unwrap();
         } else if rel != Path::new("expected") {
             fs::copy(from.join(&rel), to.join(&rel)).unwrap();
         }
     }
 }
 
+/// One batch at a time: the batches share their work directory (and so the built library).
+static ONE_BATCH: Mutex<()> = Mutex::new(());
+
 /// Grades `fixtures` in one batch; returns the CSV rows by student, and the output directory.
 fn grade(label: &str, fixtures: &[&Fixture]) -> (Vec<(String, Vec<String>, String)>, PathBuf) {
+    let _alone = ONE_BATCH.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let submissions = tmp.join(format!("lab-grader-{label}-submissions"));
     let out = tmp.join(format!("lab-grader-{label}-out"));
