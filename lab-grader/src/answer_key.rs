@@ -98,21 +98,12 @@ fn is_under(path: &str, answer: &str) -> bool {
     }
 }
 
-/// A symbol's Rust path without its hash or crate disambiguators, and without the `<` that
-/// opens an impl's path: `concurrency_lab::lab::name_index::is_name_index`.
+/// A symbol's Rust path without its hash or crate disambiguators (the demangler's alternate
+/// form leaves them out), and without the `<` that opens an impl's path:
+/// `concurrency_lab::lab::name_index::is_name_index`.
 fn demangled_path(symbol: &str) -> String {
     let demangled = format!("{:#}", rustc_demangle::demangle(symbol));
-    let mut path = String::with_capacity(demangled.len());
-    let mut in_brackets = false;
-    for c in demangled.trim_start_matches('<').chars() {
-        match c {
-            '[' => in_brackets = true,
-            ']' => in_brackets = false,
-            _ if !in_brackets => path.push(c),
-            _ => {}
-        }
-    }
-    path
+    demangled.trim_start_matches('<').to_owned()
 }
 
 #[cfg(test)]
@@ -232,5 +223,10 @@ mod tests {
             "concurrency_lab::lab::name_index::is_name_index"
         );
         assert_eq!(demangled_path("memcpy"), "memcpy");
+        let method = "_ZN66_$LT$concurrency_lab..lab..Variant$u20$as$u20$core..fmt..Debug$GT$3fmt17h0123456789abcdefE";
+        assert_eq!(
+            demangled_path(method),
+            "concurrency_lab::lab::Variant as core::fmt::Debug>::fmt"
+        );
     }
 }

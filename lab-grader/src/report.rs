@@ -97,6 +97,39 @@ pub fn write_outputs(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{ExerciseResult, PartResult, Status};
+
+    #[test]
+    fn one_row_per_student_with_points_statuses_and_the_total() {
+        let part = |failure: Option<&str>| PartResult {
+            name: "p".into(),
+            failure: failure.map(str::to_owned),
+        };
+        let mut exercises: Vec<ExerciseResult> = Exercise::ALL
+            .iter()
+            .map(|&e| ExerciseResult::without_parts(e, Status::TimedOut { seconds: 60 }))
+            .collect();
+        exercises[1] = ExerciseResult {
+            exercise: 2,
+            status: Status::Graded,
+            parts: vec![part(None), part(Some("slow"))],
+        };
+        let row = StudentResult {
+            student: "Jan \"Kowal\", jr".into(),
+            unreadable: None,
+            exercises,
+            ignored: Vec::new(),
+        };
+        let text = csv(&[row.clone(), StudentResult::unreadable("b", "gone".into())]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(
+            lines[1],
+            "\"Jan \"\"Kowal\"\", jr\",0,timeout,1,graded,0,timeout,0,timeout,0,timeout,1"
+        );
+        assert!(lines[2].starts_with("b,0,unreadable,"), "{}", lines[2]);
+        assert!(text.ends_with(",0\n"));
+    }
 
     #[test]
     fn fields_are_quoted_only_when_they_must_be() {
