@@ -132,6 +132,28 @@ mod tests {
     }
 
     #[test]
+    fn the_csv_the_json_and_one_feedback_file_each_are_written_where_asked() {
+        let dir = std::env::temp_dir().join(format!("lab-grader-outputs-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let csv_path = dir.join("new/sub/grades.csv");
+        let rows = [
+            StudentResult::unreadable("a/b", "gone".into()),
+            StudentResult::unreadable("ola", "away".into()),
+        ];
+        write_outputs(&rows, &csv_path, &dir.join("fb"), Lang::En).unwrap();
+        assert_eq!(fs::read_to_string(&csv_path).unwrap(), csv(&rows));
+        let json = fs::read_to_string(dir.join("new/sub/grades.json")).unwrap();
+        assert!(json.contains("\"student\": \"ola\""), "{json}");
+        assert!(json.contains("\"status\": \"unreadable\""), "{json}");
+        assert_eq!(
+            fs::read_to_string(dir.join("fb/ola.md")).unwrap(),
+            feedback(&rows[1], Lang::En)
+        );
+        assert!(dir.join("fb/a_b.md").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn fields_are_quoted_only_when_they_must_be() {
         assert_eq!(csv_field("Jan Kowalski"), "Jan Kowalski");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
