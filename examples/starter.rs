@@ -4,7 +4,6 @@
 //! ```sh
 //! cargo run --example starter -- ~/lab                      # depends on this checkout, by path
 //! cargo run --example starter -- ~/lab --version 0.1.0      # depends on the published crate
-//! cargo run --example starter -- ~/key --solutions          # the lecturer's key: 10/10
 //! cd ~/lab && cargo test                                     # the score table: 0/10
 //! ```
 
@@ -12,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use concurrency_lab::grade::{Answers, Dependency, write_starter};
+use concurrency_lab::grade::{Dependency, write_starter};
 
 /// Write a starter crate for the concurrency lab.
 #[derive(Debug, Parser)]
@@ -22,9 +21,6 @@ struct Args {
     /// Depend on this published version of concurrency-lab instead of this checkout.
     #[arg(long)]
     version: Option<String>,
-    /// Fill in the reference answers instead of `todo!()` (the lecturer's key).
-    #[arg(long)]
-    solutions: bool,
 }
 
 fn main() -> ExitCode {
@@ -33,12 +29,7 @@ fn main() -> ExitCode {
         Some(version) => Dependency::Version(version),
         None => Dependency::this_checkout(),
     };
-    let answers = if args.solutions {
-        Answers::Reference
-    } else {
-        Answers::Todo
-    };
-    match write_starter(&args.dir, &dependency, answers) {
+    match write_starter(&args.dir, &dependency) {
         Ok(()) => {
             println!("wrote {}", args.dir.display());
             println!("  {}", dependency.toml_line());

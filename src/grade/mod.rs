@@ -52,5 +52,5 @@ mod table;
 
 pub(crate) use outcome::text;
 pub use outcome::{Lang, Outcome, Part, Text};
-pub use starter::{Answers, Dependency, write_starter};
+pub use starter::{Dependency, write_starter};
 pub use table::ScoreTable;

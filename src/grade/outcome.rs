@@ -97,7 +97,7 @@ pub(crate) use text;
 /// assert!(!part.passed());
 /// assert_eq!(part.failure.as_deref(), Some("row 3: counted 1, expected 2"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Part {
     /// What the part checks, in a few words.
     pub name: &'static str,
@@ -204,7 +204,7 @@ impl Part {
 /// assert_eq!(outcome.points(), 1);
 /// assert_eq!(outcome.max_points(), 2);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Outcome {
     /// The exercise's number, 1–5.
     pub exercise: u8,

@@ -59,30 +59,6 @@ const STARTER: [(&str, &str); 12] = [
     ),
 ];
 
-/// The reference answers, which replace the starter's exercise files: `templates/solutions/`.
-const SOLUTIONS: [(&str, &str); 5] = [
-    (
-        "src/ex1.rs",
-        include_str!("../../templates/solutions/src/ex1.rs"),
-    ),
-    (
-        "src/ex2.rs",
-        include_str!("../../templates/solutions/src/ex2.rs"),
-    ),
-    (
-        "src/ex3.rs",
-        include_str!("../../templates/solutions/src/ex3.rs"),
-    ),
-    (
-        "src/ex4.rs",
-        include_str!("../../templates/solutions/src/ex4.rs"),
-    ),
-    (
-        "src/ex5.rs",
-        include_str!("../../templates/solutions/src/ex5.rs"),
-    ),
-];
-
 /// Where the starter crate finds this one.
 ///
 /// # Examples
@@ -136,24 +112,6 @@ impl Dependency {
     }
 }
 
-/// Which bodies the exercise files get.
-///
-/// # Examples
-///
-/// ```
-/// use concurrency_lab::grade::Answers;
-///
-/// assert_ne!(Answers::Todo, Answers::Reference);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answers {
-    /// `todo!()` where the student's work goes: what students get. Scores 0/10.
-    Todo,
-    /// The reference answers, built on the library's own implementations: the lecturer's key.
-    /// Scores 10/10.
-    Reference,
-}
-
 /// Writes the starter crate into `dir`, which must not exist yet or be empty.
 ///
 /// The crate depends on this one through `dependency`; `cargo test` in it runs
@@ -169,25 +127,20 @@ pub enum Answers {
 /// # Examples
 ///
 /// ```
-/// use concurrency_lab::grade::{write_starter, Answers, Dependency};
+/// use concurrency_lab::grade::{write_starter, Dependency};
 ///
 /// let dir = std::env::temp_dir().join(format!("starter-doc-{}", std::process::id()));
-/// write_starter(&dir, &Dependency::this_checkout(), Answers::Todo)?;
+/// write_starter(&dir, &Dependency::this_checkout())?;
 /// let ex1 = std::fs::read_to_string(dir.join("src/ex1.rs")).unwrap();
 /// assert!(ex1.contains("todo!()"));
-/// assert!(write_starter(&dir, &Dependency::this_checkout(), Answers::Todo).is_err());
+/// assert!(write_starter(&dir, &Dependency::this_checkout()).is_err());
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), concurrency_lab::Error>(())
 /// ```
-pub fn write_starter(dir: &Path, dependency: &Dependency, answers: Answers) -> Result<()> {
+pub fn write_starter(dir: &Path, dependency: &Dependency) -> Result<()> {
     refuse_unless_empty(dir)?;
     for (file, text) in STARTER {
         let text = text.replace("{{dependency}}", &dependency.toml_line());
-        let solved = SOLUTIONS.iter().find(|(solved, _)| *solved == file);
-        let text = match (answers, solved) {
-            (Answers::Reference, Some((_, solution))) => (*solution).to_owned(),
-            _ => text,
-        };
         write(&dir.join(file), &text)?;
     }
     if let Dependency::Path(checkout) = dependency {
@@ -243,7 +196,7 @@ mod tests {
     fn the_starter_has_todo_in_every_exercise_and_the_dependency_line() {
         let dir = scratch("todo");
         let dependency = Dependency::Version("9.9.9".into());
-        write_starter(&dir, &dependency, Answers::Todo).unwrap();
+        write_starter(&dir, &dependency).unwrap();
         for n in 1..=5 {
             let text = std::fs::read_to_string(dir.join(format!("src/ex{n}.rs"))).unwrap();
             assert!(text.contains("todo!()"), "ex{n}");
@@ -258,13 +211,9 @@ mod tests {
     }
 
     #[test]
-    fn the_reference_answers_have_no_todo_and_the_checkout_lock() {
-        let dir = scratch("reference");
-        write_starter(&dir, &Dependency::this_checkout(), Answers::Reference).unwrap();
-        for n in 1..=5 {
-            let text = std::fs::read_to_string(dir.join(format!("src/ex{n}.rs"))).unwrap();
-            assert!(!text.contains("todo!()"), "ex{n}");
-        }
+    fn a_checkout_dependency_brings_the_checkout_lock() {
+        let dir = scratch("checkout");
+        write_starter(&dir, &Dependency::this_checkout()).unwrap();
         assert!(dir.join("Cargo.lock").exists());
         assert!(dir.join("tests/grade.rs").exists());
         std::fs::remove_dir_all(&dir).unwrap();
@@ -274,11 +223,11 @@ mod tests {
     fn a_non_empty_directory_or_a_file_is_refused() {
         let dir = scratch("busy");
         std::fs::create_dir_all(&dir).unwrap();
-        assert!(write_starter(&dir, &Dependency::this_checkout(), Answers::Todo).is_ok());
-        let err = write_starter(&dir, &Dependency::this_checkout(), Answers::Todo).unwrap_err();
+        assert!(write_starter(&dir, &Dependency::this_checkout()).is_ok());
+        let err = write_starter(&dir, &Dependency::this_checkout()).unwrap_err();
         assert!(err.to_string().contains("not empty"), "{err}");
         let file = dir.join("README.md");
-        let err = write_starter(&file, &Dependency::this_checkout(), Answers::Todo).unwrap_err();
+        let err = write_starter(&file, &Dependency::this_checkout()).unwrap_err();
         assert!(err.to_string().contains("is a file"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -1,5 +1,6 @@
-//! The starter crate, built and graded for real: untouched it scores 0/10; with the reference
-//! answers filled in, 10/10 — through the same `tests/grade.rs` a student runs.
+//! The starter crate, built and graded for real by its own `cargo test`, as a student checks
+//! their work: untouched it scores 0/10; the key (the reference answers, `lab-grader key`),
+//! 10/10 — through the same `tests/grade.rs` a student runs.
 //!
 //! Each run of the starter's `cargo test` is offline and builds into
 //! `target/tmp/starter-check`, so later runs only rebuild the starter itself. Every wait is
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use concurrency_lab::grade::{Answers, Dependency, write_starter};
+use concurrency_lab::grade::{Dependency, write_starter};
 
 /// A cold build of the starter and its dependencies on a loaded machine, and the grading.
 const BOUND: Duration = Duration::from_secs(900);
@@ -60,7 +61,7 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn the_untouched_starter_scores_zero_and_the_reference_answers_ten() {
     let untouched = scratch("untouched");
-    write_starter(&untouched, &Dependency::this_checkout(), Answers::Todo).unwrap();
+    write_starter(&untouched, &Dependency::this_checkout()).unwrap();
     let (passed, table) = cargo_test(&untouched);
     assert!(table.contains("razem 0/10"), "{table}");
     assert!(!passed, "cargo test fails below full marks");
@@ -73,7 +74,7 @@ fn the_untouched_starter_scores_zero_and_the_reference_answers_ten() {
     assert!(table.contains("nie jest jeszcze napisana"), "{table}");
 
     let solved = scratch("solved");
-    write_starter(&solved, &Dependency::this_checkout(), Answers::Reference).unwrap();
+    lab_grader::write_key(&solved, &Dependency::this_checkout()).unwrap();
     let (passed, table) = cargo_test(&solved);
     assert!(table.contains("razem 10/10"), "{table}");
     assert!(passed, "{table}");
