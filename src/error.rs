@@ -8,6 +8,14 @@
 
 use std::path::PathBuf;
 
+mod flavor;
+mod worker_exit;
+
+// Types the variants carry live down here, so the error type depends on no module above it;
+// their public paths are `coro::Flavor` and `pool::WorkerExit`.
+pub use flavor::Flavor;
+pub use worker_exit::WorkerExit;
+
 /// Everything that can go wrong in this crate, as a value.
 ///
 /// # Examples
@@ -140,7 +148,7 @@ pub enum Error {
         pid: u32,
         /// How it ended: an exit code or a signal, as values. Its `Display` reads
         /// `was killed by signal 9 (SIGKILL)` or `exited with code 3`.
-        exit: crate::pool::WorkerExit,
+        exit: WorkerExit,
     },
 
     /// A worker could not be started or refused to start.
@@ -302,7 +310,7 @@ pub enum Error {
     #[non_exhaustive]
     Runtime {
         /// Which runtime was asked for.
-        flavor: crate::coro::Flavor,
+        flavor: Flavor,
         /// The operating system's error.
         #[source]
         source: std::io::Error,

@@ -1,35 +1,13 @@
 //! Building the event loop: a tokio runtime on one thread (asyncio's model) or on several.
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::runtime::{Builder, Handle, Runtime, RuntimeFlavor};
 
+use crate::error::Flavor;
 use crate::{Error, Result};
-
-/// Which kind of tokio runtime runs the tasks.
-///
-/// # Examples
-///
-/// ```
-/// use concurrency_lab::coro::Flavor;
-///
-/// assert_eq!(Flavor::default(), Flavor::CurrentThread);
-/// assert_eq!(Flavor::MultiThread.to_string(), "multi-thread");
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Flavor {
-    /// Every task runs on the thread that calls [`run`]: asyncio's single-threaded event loop.
-    /// No two tasks ever run at the same instant; they take turns at their `.await`s.
-    #[default]
-    CurrentThread,
-    /// Spawned tasks run on a pool of worker threads (one per CPU), named `worker-1`,
-    /// `worker-2`, …; the future given to [`run`] itself stays on the calling thread.
-    /// Spawned tasks must be `Send`, and two of them may run at the same instant.
-    MultiThread,
-}
 
 impl Flavor {
     /// Builds a runtime of this flavour with its timer enabled — what `#[tokio::main]` writes
@@ -97,15 +75,6 @@ impl Flavor {
             RuntimeFlavor::CurrentThread => Flavor::CurrentThread,
             // The multi-threaded scheduler (or a newer, unstable one): tasks run in parallel.
             _ => Flavor::MultiThread,
-        })
-    }
-}
-
-impl fmt::Display for Flavor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Flavor::CurrentThread => "current-thread",
-            Flavor::MultiThread => "multi-thread",
         })
     }
 }

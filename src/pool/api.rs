@@ -1,4 +1,4 @@
-//! [`Pool`]: Python's `Pool` / `ThreadPool` API, written once for both backends.
+//! [`Pool`]: Python's `Pool` / `ThreadPool` API, written once for every backend.
 
 use std::fmt;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ use crate::{Error, Result};
 /// the pool's results, an `imap`'s next item, `join` — occupies a worker while waiting for a
 /// worker: with one worker, or when every worker does it, nothing runs ever again. So, inside
 /// a pool's task or callback, these calls on the *same* pool fail at once with
-/// [`Error::PoolReentered`], on both backends. What cannot hang stays allowed: submitting
+/// [`Error::PoolReentered`], on every backend. What cannot hang stays allowed: submitting
 /// (`apply_async`, `map_async`, `imap` before its first item), `close`, `terminate`, and the
 /// bounded waits (`get_timeout`, `wait_timeout`, `join_timeout`).
 ///
@@ -323,7 +323,9 @@ impl<B: Backend> Pool<B> {
         self.engine.terminate();
     }
 
-    /// Waits until every worker has exited (Python's `join`).
+    /// Waits until every worker has exited (Python's `join`): a thread pool's worker threads
+    /// have ended, their thread-local values dropped; a process pool's worker processes have
+    /// been reaped.
     ///
     /// # Errors
     ///

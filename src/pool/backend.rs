@@ -1,7 +1,8 @@
 //! The seam between the pool's API and where tasks run.
 //!
 //! [`Pool`](super::Pool) is written once; a [`Backend`] says how a chunk of work gets executed:
-//! on a thread of this process ([`Threads`]) or in another process ([`Processes`]).
+//! on a thread of this process ([`Threads`]), in another process ([`Processes`]), or on another
+//! rank of an MPI job (`Mpi`, feature `mpi`).
 //!
 //! The public traits are sealed by private supertraits (rayon-core's pattern): their
 //! plumbing lives in [`sealed`], a module no one outside the crate can name, so no one else
@@ -60,7 +61,8 @@ pub(crate) mod sealed {
     }
 }
 
-/// Where a [`Pool`](super::Pool) runs its tasks: [`Threads`] or [`Processes`].
+/// Where a [`Pool`](super::Pool) runs its tasks: [`Threads`], [`Processes`], or the ranks of an
+/// MPI job (`Mpi`, with feature `mpi`).
 ///
 /// The trait is sealed: the crate provides the backends.
 ///
@@ -75,7 +77,7 @@ pub(crate) mod sealed {
 /// assert_eq!(describe::<Processes>(), "a pool of processes");
 /// ```
 pub trait Backend: sealed::BackendImpl {
-    /// `"threads"` or `"processes"`: the word reports and messages use.
+    /// `"threads"`, `"processes"` or `"mpi"`: the word reports and messages use.
     const NAME: &'static str;
 }
 

@@ -3,9 +3,10 @@
 //! A `map` over a million items must not copy a million items twice: measured here, cutting
 //! the input into chunk vectors and joining the chunk results cost five times the work itself.
 //! Instead, all chunks share the input vector and the output vector; each chunk owns a
-//! disjoint range of both. This is the one place in the crate that needs `unsafe`, and the
-//! invariant that makes it sound is simple: **every index belongs to exactly one chunk**, and a
-//! chunk touches only its own indices, each at most once.
+//! disjoint range of both. That needs `unsafe` (as do, elsewhere, naming a task's code to a
+//! worker process and the system calls around one), and the invariant that makes it sound is
+//! simple: **every index belongs to exactly one chunk**, and a chunk touches only its own
+//! indices, each at most once.
 //!
 //! Both halves of the invariant hold by construction, here: [`split_map`] is the only way to
 //! cut an output into ranges, and it cuts each input chunk and its output range from the same

@@ -13,7 +13,7 @@ use super::wake::WakeWord;
 
 /// Where the receivers of a channel wait; every send on the channel must be followed by
 /// [`ring`](Bell::ring).
-pub(crate) struct Bell(WakeWord);
+pub(crate) struct Bell(pub(super) WakeWord);
 
 impl Bell {
     pub(crate) fn new() -> Self {
@@ -24,12 +24,6 @@ impl Bell {
     /// sleeps: call it after each send.
     pub(crate) fn ring(&self) {
         self.0.wake_one();
-    }
-
-    /// Whether a receiver spins or sleeps in [`next_message`] now.
-    #[cfg(feature = "mpi")]
-    pub(crate) fn has_waiters(&self) -> bool {
-        self.0.has_waiters()
     }
 }
 
@@ -57,30 +51,27 @@ pub(crate) fn next_message<T>(receiver: &Receiver<T>, bell: &Bell) -> Option<T> 
     message
 }
 
-/// A wait that can only poll — for an MPI message, which no futex announces: spins through
-/// a number of polls first if asked, then yields between polls until its window has passed.
+/// A wait that can only poll — for an MPI message, which no futex announces (the MPI backend
+/// starts it in `mpi::spin`): spins through a number of polls first, then yields between
+/// polls until its window has passed.
 #[cfg(feature = "mpi")]
 pub(crate) struct ActiveWait {
     started: std::time::Instant,
     polls: u32,
     window: std::time::Duration,
+    /// Polls spent spinning in place before the first yield.
     spins: u32,
 }
 
 #[cfg(feature = "mpi")]
 impl ActiveWait {
-    /// Starts waiting now for at most `window`, spinning in place for the first
-    /// [`SPIN_POLLS`](super::wake::SPIN_POLLS) polls if `spin_first`.
-    pub(crate) fn for_at_most(window: std::time::Duration, spin_first: bool) -> Self {
+    /// Starts waiting now for at most `window`, spinning in place for the first `spins` polls.
+    pub(super) fn new(window: std::time::Duration, spins: u32) -> Self {
         ActiveWait {
             started: std::time::Instant::now(),
             polls: 0,
             window,
-            spins: if spin_first {
-                super::wake::SPIN_POLLS
-            } else {
-                0
-            },
+            spins,
         }
     }
 
@@ -89,6 +80,7 @@ impl ActiveWait {
     pub(crate) fn again(&mut self) -> bool {
         self.polls += 1;
         if self.polls <= self.spins {
+            std::hint::spin_loop();
             std::hint::spin_loop();
             return true;
         }

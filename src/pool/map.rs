@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::backend::{Backend, Runs};
 use super::buffer::split_map;
-use super::chunk::default_chunksize;
+use super::chunksize::default_chunksize;
 use super::imap::IMap;
 use super::result::MapResult;
 use super::sink::{MapState, Sink};

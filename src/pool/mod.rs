@@ -1,5 +1,5 @@
-//! Pools of workers: Python's `multiprocessing.Pool` and `ThreadPool`, over OS threads and OS
-//! processes, with one API.
+//! Pools of workers: Python's `multiprocessing.Pool` and `ThreadPool`, over OS threads, OS
+//! processes and (feature `mpi`) the ranks of an MPI job, with one API.
 //!
 //! This page is the reference. The lecture is [chapter 3](crate::course::ch3_pool), with two
 //! appendices: [using pools well](crate::course::ch3_pool_deeper) and [inside the process
@@ -7,7 +7,7 @@
 //!
 //! | piece | what it is |
 //! |-------|------------|
-//! | [`ThreadPool`], [`ProcessPool`] | `Pool<Threads>` and `Pool<Processes>`: one [`Pool`] type, two [backends](Backend) |
+//! | [`ThreadPool`], [`ProcessPool`] | `Pool<Threads>` and `Pool<Processes>`: one [`Pool`] type, three [backends](Backend) (threads, processes, MPI ranks) |
 //! | [`Pool::apply`], [`Pool::apply_async`] | one task; [`AsyncResult`] is the handle to its result |
 //! | [`Callbacks`] | Python's `callback=` and `error_callback=` |
 //! | [`Pool::map`], [`Pool::map_async`], [`Pool::starmap`] | many tasks, cut into chunks; [`MapResult`] reports [`Progress`] |
@@ -30,10 +30,11 @@ mod backend;
 mod buffer;
 mod builder;
 mod callbacks;
-mod chunk;
-mod exit;
+mod chunksize;
+mod engine;
 mod idle;
 mod imap;
+mod init;
 mod map;
 #[cfg(feature = "mpi")]
 mod mpi;
@@ -41,6 +42,7 @@ mod options;
 mod process;
 mod queue;
 mod reentry;
+mod remote;
 mod result;
 mod sink;
 mod slot;
@@ -48,16 +50,16 @@ mod task;
 mod thread;
 mod wake;
 
+pub use crate::error::WorkerExit;
 pub use api::Pool;
 pub use backend::{Backend, Processes, Runs, Threads};
 pub use builder::PoolBuilder;
 pub use callbacks::Callbacks;
-pub use exit::WorkerExit;
 pub use imap::IMap;
+pub use init::init;
 #[cfg(feature = "mpi")]
 pub use mpi::{Mpi, worker_ranks};
 pub use options::MapOptions;
-pub use process::init;
 pub use result::{AsyncResult, MapResult, Progress};
 pub use task::{Task, TaskOnce};
 

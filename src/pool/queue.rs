@@ -1,5 +1,5 @@
 //! The queue a pool's workers take their jobs from, and the pool's life: running, closed,
-//! terminated. Both backends share it; they differ only in what a worker does with a job.
+//! terminated. Every backend shares it; they differ only in what a worker does with a job.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, RwLock};
@@ -12,7 +12,7 @@ use crate::Result;
 use super::idle;
 use crate::Error;
 
-enum Message<J> {
+pub(super) enum Message<J> {
     Run(J),
     /// A poison pill: the worker that takes it exits. Closing sends one per worker, behind
     /// every job already queued, so the queue drains first.
@@ -25,15 +25,15 @@ const TERMINATED: u8 = 2;
 
 pub(crate) struct JobQueue<J> {
     sender: Sender<Message<J>>,
-    receiver: Receiver<Message<J>>,
+    pub(super) receiver: Receiver<Message<J>>,
     /// Rung after every send: idle workers sleep on it (see `pool::idle`).
-    bell: idle::Bell,
+    pub(super) bell: idle::Bell,
     /// RUNNING, CLOSED or TERMINATED; it only moves forward.
     state: AtomicU8,
     /// Held for reading while submitting and for writing while changing `state`, so that no
     /// job can slip into the queue behind the poison pills.
     submit_gate: RwLock<()>,
-    workers: usize,
+    pub(super) workers: usize,
     live: Mutex<usize>,
     all_exited: Condvar,
 }
@@ -80,20 +80,6 @@ impl<J> JobQueue<J> {
         match idle::next_message(&self.receiver, &self.bell)? {
             Message::Run(job) => Some(job),
             Message::Stop => None,
-        }
-    }
-
-    /// The next job if one is queued now, no other worker waits for one (it should have it),
-    /// and enough stay queued for every other worker to take one when it is free; without
-    /// waiting: `Some(None)` when the worker should exit, `None` when there is nothing to take.
-    #[cfg(feature = "mpi")]
-    pub(crate) fn try_next(&self) -> Option<Option<J>> {
-        if self.bell.has_waiters() || self.receiver.len() < self.workers {
-            return None;
-        }
-        match self.receiver.try_recv().ok()? {
-            Message::Run(job) => Some(Some(job)),
-            Message::Stop => Some(None),
         }
     }
 

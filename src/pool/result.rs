@@ -167,9 +167,9 @@ impl<T> AsyncResult<T> {
     /// of Python's `concurrent.futures` ask for): a thread cannot be stopped from outside in
     /// Rust, so on a [`ThreadPool`](crate::pool::ThreadPool) such a timeout could only stop
     /// *waiting* — which is `get_timeout` — while the task runs on. Killing a stuck worker
-    /// process would be possible, but then the two backends would promise different things,
+    /// process would be possible, but then the backends would promise different things,
     /// and moving a program from threads to processes must change only the line that builds
-    /// the pool. `get_timeout` then `terminate` does the same, on both backends.
+    /// the pool. `get_timeout` then `terminate` does the same, on every backend.
     ///
     /// # Errors
     ///

@@ -1,17 +1,14 @@
-//! The thread backend: worker threads taking jobs from one shared queue.
+//! The thread backend: worker threads taking jobs from one shared queue; the pool's engine
+//! (`pool::engine`) starts, joins and stops them.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::Instant;
-
-use crossbeam::channel::{self, Sender};
+use std::time::Duration;
 
 use super::backend::sealed::{BackendImpl, RunsImpl};
-use super::backend::{Backend, Config, Engine, Threads};
+use super::backend::{Backend, Config, Threads};
 use super::buffer::Chunk;
-use super::queue::{JobQueue, all_ready};
+use super::engine::{Crew, Driver, PoolEngine, Ready};
 use super::reentry::{self, PoolId};
 use super::sink::Sink;
 use super::task::{Task, TaskOnce};
@@ -24,7 +21,7 @@ pub(crate) type ThreadJob = Box<dyn FnOnce() + Send>;
 pub(crate) type ThreadInit = Arc<dyn Fn() + Send + Sync>;
 
 impl BackendImpl for Threads {
-    type Engine = ThreadEngine;
+    type Engine = PoolEngine<ThreadDriver>;
 }
 
 impl Backend for Threads {
@@ -52,104 +49,47 @@ impl<F: TaskOnce<Args>, Args: Send + 'static> RunsImpl<F, Args> for Threads {
     }
 }
 
-/// The running thread backend.
-pub struct ThreadEngine {
-    shared: Arc<Shared>,
-}
-
-impl std::fmt::Debug for ThreadEngine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ThreadEngine")
-            .field("closed", &self.shared.queue.is_closed())
-            .finish_non_exhaustive()
-    }
-}
-
-struct Shared {
-    queue: JobQueue<ThreadJob>,
+/// The thread backend's part of the pool's engine: each of the pool's threads is a worker.
+pub struct ThreadDriver {
     initializer: Option<ThreadInit>,
     max_tasks_per_child: Option<usize>,
-    /// Workers started so far, for their names.
-    spawned: AtomicUsize,
     /// The pool the workers serve: they carry its mark (see `reentry`).
     pool: PoolId,
 }
 
-impl Engine for ThreadEngine {
+impl std::fmt::Debug for ThreadDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadDriver")
+            .field("max_tasks_per_child", &self.max_tasks_per_child)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Driver for ThreadDriver {
     type Job = ThreadJob;
     type Init = ThreadInit;
+    const ENGINE: &'static str = "ThreadEngine";
+    const THREAD: &'static str = "pool-worker";
+    // Tasks already running finish on their own threads; nothing waits for them.
+    const DROP_GRACE: Option<Duration> = None;
 
-    fn start(config: Config<ThreadInit>) -> Result<Self> {
-        let engine = ThreadEngine {
-            shared: Arc::new(Shared {
-                queue: JobQueue::new(config.workers),
-                initializer: config.initializer,
-                max_tasks_per_child: config.max_tasks_per_child,
-                spawned: AtomicUsize::new(0),
-                pool: config.pool,
-            }),
-        };
-        let (ready_tx, ready_rx) = channel::bounded(config.workers);
-        for _ in 0..config.workers {
-            spawn_worker(&engine.shared, Some(ready_tx.clone()))?;
-        }
-        drop(ready_tx);
-        if let Err(error) = all_ready(&ready_rx) {
-            engine.terminate();
-            return Err(error);
-        }
-        Ok(engine)
-    }
-
-    fn submit(&self, job: ThreadJob, action: &'static str) -> Result<(), (ThreadJob, Error)> {
-        self.shared.queue.submit(job, action)
-    }
-
-    fn close(&self) {
-        self.shared.queue.close();
-    }
-
-    fn terminate(&self) {
-        self.shared.queue.terminate(|| {});
-    }
-
-    fn join(&self, deadline: Option<Instant>) -> bool {
-        self.shared.queue.join(deadline)
-    }
-
-    fn is_closed(&self) -> bool {
-        self.shared.queue.is_closed()
-    }
-}
-
-impl Drop for ThreadEngine {
-    fn drop(&mut self) {
-        // Dropping a pool terminates it, as leaving Python's `with Pool() as pool:` block does.
-        // Tasks already running finish on their own threads; nothing waits for them here.
-        self.terminate();
-    }
-}
-
-/// Starts one worker thread. `ready` (at start-up only) receives the initializer's outcome.
-fn spawn_worker(shared: &Arc<Shared>, ready: Option<Sender<Result<()>>>) -> Result<()> {
-    let number = shared.spawned.fetch_add(1, Ordering::Relaxed);
-    shared.queue.worker_started();
-    let worker_shared = Arc::clone(shared);
-    let name = format!("pool-worker-{number}");
-    thread::Builder::new()
-        .name(name.clone())
-        .spawn(move || worker(worker_shared, ready))
-        .map(drop)
-        .map_err(|source| {
-            shared.queue.worker_exited();
-            Error::ThreadSpawn { name, source }
+    fn new(config: Config<ThreadInit>) -> Result<Self> {
+        Ok(ThreadDriver {
+            initializer: config.initializer,
+            max_tasks_per_child: config.max_tasks_per_child,
+            pool: config.pool,
         })
+    }
+
+    fn run(crew: &Arc<Crew<Self>>, _number: usize, ready: Ready) {
+        worker(crew, ready);
+    }
 }
 
-fn worker(shared: Arc<Shared>, ready: Option<Sender<Result<()>>>) {
+fn worker(crew: &Arc<Crew<ThreadDriver>>, ready: Ready) {
     // Everything this thread runs — initializer, tasks, callbacks — is this pool's code.
-    let _inside = reentry::enter(shared.pool);
-    let initialized = match &shared.initializer {
+    let _inside = reentry::enter(crew.driver.pool);
+    let initialized = match &crew.driver.initializer {
         None => Ok(()),
         Some(init) => catch_unwind(AssertUnwindSafe(|| init())).map_err(|payload| {
             Error::InitializerPanicked {
@@ -164,26 +104,25 @@ fn worker(shared: Arc<Shared>, ready: Option<Sender<Result<()>>>) {
         }
         // A replacement worker whose initializer fails leaves the pool unable to promise
         // anything about its workers' state: stop it, failing what is queued.
-        None if failed => shared.queue.terminate(|| {}),
+        None if failed => crew.terminate(),
         None => {}
     }
     if !failed {
-        run_jobs(&shared);
+        run_jobs(crew);
     }
-    shared.queue.worker_exited();
 }
 
-fn run_jobs(shared: &Arc<Shared>) {
+fn run_jobs(crew: &Arc<Crew<ThreadDriver>>) {
     let mut tasks_done = 0;
-    while let Some(job) = shared.queue.next() {
+    while let Some(job) = crew.queue.next() {
         job();
-        if shared.queue.is_terminated() {
+        if crew.queue.is_terminated() {
             return;
         }
         tasks_done += 1;
-        if shared.max_tasks_per_child == Some(tasks_done) {
+        if crew.driver.max_tasks_per_child == Some(tasks_done) {
             // Python's maxtasksperchild: this worker retires and a fresh one takes its place.
-            if spawn_worker(shared, None).is_err() {
+            if crew.spawn(None).is_err() {
                 continue; // no replacement possible: keep serving rather than shrink the pool
             }
             return;

@@ -19,9 +19,9 @@ use crossbeam::channel::{self, Sender};
 
 use super::world::{self, Refused, Root, tag};
 use crate::pool::backend::{Config, Engine};
-use crate::pool::process::entry::check_code_offsets;
-use crate::pool::process::job::ProcessJob;
 use crate::pool::queue::{JobQueue, all_ready};
+use crate::pool::remote::RemoteJob;
+use crate::pool::remote::entry::check_code_offsets;
 use crate::{Error, Result};
 
 /// How long a new pool waits for its initializer on each rank.
@@ -58,12 +58,12 @@ impl std::fmt::Debug for MpiEngine {
 }
 
 struct Shared {
-    queue: JobQueue<ProcessJob>,
+    queue: JobQueue<RemoteJob>,
     root: &'static Root,
 }
 
 impl Engine for MpiEngine {
-    type Job = ProcessJob;
+    type Job = RemoteJob;
     /// The initializer's entry offset, or why its code cannot be named to a rank.
     type Init = Result<u64, String>;
 
@@ -114,7 +114,7 @@ impl Engine for MpiEngine {
         Ok(engine)
     }
 
-    fn submit(&self, job: ProcessJob, action: &'static str) -> Result<(), (ProcessJob, Error)> {
+    fn submit(&self, job: RemoteJob, action: &'static str) -> Result<(), (RemoteJob, Error)> {
         self.shared.queue.submit(job, action)
     }
 
@@ -201,9 +201,9 @@ fn initialize(root: &Root, rank: i32, offset: u64, owed: &mut usize) -> Result<(
 /// Feeds chunks to `rank` until the queue says stop; returns how many replies the rank still
 /// owes for chunks the pool gave up on.
 fn serve(shared: &Shared, rank: i32) -> usize {
-    let mut sent: VecDeque<ProcessJob> = VecDeque::with_capacity(IN_FLIGHT);
+    let mut sent: VecDeque<RemoteJob> = VecDeque::with_capacity(IN_FLIGHT);
     // A chunk taken to go ahead but too large to send while the rank is busy: it goes next.
-    let mut next_up: Option<ProcessJob> = None;
+    let mut next_up: Option<RemoteJob> = None;
     let mut request = Vec::new();
     let mut ahead = Vec::new();
     let mut reply = Vec::new();
@@ -283,14 +283,14 @@ fn serve(shared: &Shared, rank: i32) -> usize {
 
 /// Encodes `job`'s request into `request`; returns the job unless that failed (then the job
 /// failed its own items).
-fn encode(mut job: ProcessJob, request: &mut Vec<u8>) -> Option<ProcessJob> {
+fn encode(mut job: RemoteJob, request: &mut Vec<u8>) -> Option<RemoteJob> {
     request.clear();
     // The job runs user code (serde impls, drops) here; it catches its own panics.
     job.encode(request).then_some(job)
 }
 
 /// Sends `job`'s encoded `request` to `rank`; returns the job if the rank now owes its reply.
-fn transmit(shared: &Shared, rank: i32, job: ProcessJob, request: &[u8]) -> Option<ProcessJob> {
+fn transmit(shared: &Shared, rank: i32, job: RemoteJob, request: &[u8]) -> Option<RemoteJob> {
     match shared.root.send(rank, tag::TASK, request) {
         Ok(()) => Some(job),
         Err(Refused(reason)) => {
@@ -305,8 +305,8 @@ fn transmit(shared: &Shared, rank: i32, job: ProcessJob, request: &[u8]) -> Opti
 /// Fails every chunk sent and not answered, and the one that was to go next; returns how many
 /// replies the rank still owes.
 fn fail_all(
-    sent: VecDeque<ProcessJob>,
-    next_up: Option<ProcessJob>,
+    sent: VecDeque<RemoteJob>,
+    next_up: Option<RemoteJob>,
     error: &dyn Fn() -> Error,
 ) -> usize {
     let owed = sent.len();

@@ -1,11 +1,13 @@
 //! The MPI backend: the pool's workers are the other ranks of an MPI job.
 //!
 //! Every rank runs the same executable (`world` checks it at start-up), so a task travels as
-//! the process backend's does: the offset of its entry point and its postcard-encoded
-//! arguments, in one MPI message per chunk. Rank 0 runs `main`; the others serve in
-//! [`init()`](super::init) until rank 0 exits.
+//! to a worker process, through the `remote` layer both share: the offset of its entry point
+//! and its postcard-encoded arguments, in one MPI message per chunk. Rank 0 runs `main`; the
+//! others serve in [`init()`](super::init) until rank 0 exits.
 
 mod engine;
+mod spin;
+mod take_ahead;
 mod wait;
 mod worker;
 mod world;
@@ -15,12 +17,12 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::Task;
+use super::backend::Backend;
 use super::backend::sealed::{BackendImpl, RunsImpl};
-use super::backend::{Backend, Processes};
 use super::buffer::Chunk;
-use super::process::job::ProcessJob;
+use super::remote::{self, RemoteJob};
 use super::sink::Sink;
+use super::task::Task;
 use crate::Result;
 
 pub(crate) use world::serve_if_worker_rank;
@@ -66,23 +68,23 @@ where
     F::Output: Serialize + DeserializeOwned,
 {
     // A rank runs the very jobs a worker process runs: the same entry offsets, the same encoding.
-    fn job_once(f: F, args: Args, sink: Sink<F::Output>) -> ProcessJob {
-        <Processes as RunsImpl<F, Args>>::job_once(f, args, sink)
+    fn job_once(_f: F, args: Args, sink: Sink<F::Output>) -> RemoteJob {
+        remote::job_once::<F, Args>(args, sink)
     }
 
-    fn job(f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> ProcessJob {
-        <Processes as RunsImpl<F, Args>>::job(f, chunk, sink)
+    fn job(_f: &Arc<F>, chunk: Chunk<Args>, sink: Sink<F::Output>) -> RemoteJob {
+        remote::job::<F, Args>(chunk, sink)
     }
 
-    fn initializer(f: F) -> Result<u64, String>
+    fn initializer(_f: F) -> Result<u64, String>
     where
         F: Task<(), Output = ()>,
     {
-        <Processes as RunsImpl<F, Args>>::initializer(f)
+        remote::initializer::<F>()
     }
 }
 
-impl super::Pool<Mpi> {
+impl super::api::Pool<Mpi> {
     /// A pool over every worker rank of the job: `mpirun -n 4` gives 3 workers.
     ///
     /// # Errors

@@ -18,7 +18,7 @@ use crate::pool::idle::ActiveWait;
 /// (`pool::idle`): a round trip to a rank passes through more hands — the caller, the rank's
 /// driver thread, the rank — and on a busy two-core machine a 50 µs window often closed before
 /// the next request came, and the round trip took a millisecond of sleeps instead of 40 µs.
-pub(crate) const ACTIVE_WAIT: Duration = Duration::from_micros(200);
+pub(crate) const RANK_ACTIVE_WAIT: Duration = Duration::from_micros(200);
 /// The longest pause between two probes: the most a long task's result waits unseen.
 pub(crate) const LONGEST_SLEEP: Duration = Duration::from_micros(500);
 /// The shortest pause between two probes.
@@ -51,7 +51,7 @@ impl Backoff {
         Backoff {
             started: Instant::now(),
             active: Some(ActiveWait::for_at_most(
-                ACTIVE_WAIT,
+                RANK_ACTIVE_WAIT,
                 SPIN_FIRST.load(Ordering::Relaxed),
             )),
         }

@@ -11,12 +11,13 @@ use mpi::topology::{Communicator, Process};
 use super::wait::Backoff;
 use super::world::{check_size, tag};
 use crate::panic_message::panic_message;
-use crate::pool::process::entry::{chunk_entry_at, init_entry_at};
-use crate::pool::process::wire::{BAD_ARGUMENTS, OUTCOMES, RUN};
+use crate::pool::remote::entry::init_entry_at;
+use crate::pool::remote::run_request;
+use crate::pool::remote::wire::RUN;
 
 /// Serves rank 0, then finalises MPI and exits. `trusted`: this rank runs rank 0's build, so
 /// the entry offsets rank 0 sends lead to the same code here.
-pub(super) fn serve(universe: Universe, trusted: bool) -> ! {
+pub(super) fn serve_root(universe: Universe, trusted: bool) -> ! {
     let world = universe.world();
     let root = world.process_at_rank(0);
     let mut request = Vec::new();
@@ -69,30 +70,18 @@ fn send(root: &Process<'_>, bytes: &[u8], tag: mpi::Tag) {
     });
 }
 
-/// Runs a chunk encoded by `process::job` and encodes its outcomes as a worker process would.
+/// Runs a chunk encoded by `remote::job` and encodes its outcomes as a worker process would.
 fn run_chunk(request: &[u8], reply: &mut Vec<u8>) -> mpi::Tag {
     reply.clear();
     let Some((&RUN, body)) = request.split_first() else {
         return tag::REFUSED;
     };
-    if body.len() < 8 {
-        return tag::REFUSED;
-    }
-    let (offset, args) = body.split_at(8);
-    let offset = u64::from_le_bytes(offset.try_into().expect("eight bytes"));
-    reply.push(OUTCOMES);
     // SAFETY: `init()` checked that rank 0 runs this very executable (`trusted`), and rank 0
     // only sends offsets of chunk entry points.
-    let Some(entry) = (unsafe { chunk_entry_at(offset) }) else {
-        reply.clear();
-        return tag::REFUSED;
-    };
-    if let Err(message) = entry(args, reply) {
-        reply.clear();
-        reply.push(BAD_ARGUMENTS);
-        reply.extend_from_slice(message.as_bytes());
+    match unsafe { run_request(body, reply) } {
+        Ok(()) => tag::REPLY,
+        Err(_) => tag::REFUSED,
     }
-    tag::REPLY
 }
 
 fn run_initializer(request: &[u8], reply: &mut Vec<u8>) -> mpi::Tag {

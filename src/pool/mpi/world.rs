@@ -23,7 +23,7 @@ use crate::{Error, Result};
 pub(crate) mod tag {
     use mpi::Tag;
 
-    /// Rank 0 → worker: a chunk, encoded as for a worker process (`process::job`).
+    /// Rank 0 → worker: a chunk, encoded as for a worker process (`remote::job`).
     pub(crate) const TASK: Tag = 1;
     /// Rank 0 → worker: run the initializer at this entry offset (8 bytes, little-endian).
     pub(crate) const INIT: Tag = 2;
@@ -107,7 +107,7 @@ pub(crate) fn serve_if_worker_rank() {
             world.rank()
         )));
         drop(world);
-        super::worker::serve(universe, mine == root_hash);
+        super::worker::serve_root(universe, mine == root_hash);
     }
     let size = world.size() as usize;
     let mut all = vec![0u64; size];

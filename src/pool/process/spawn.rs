@@ -11,9 +11,9 @@ use std::time::Duration;
 use nix::libc;
 
 use super::patient::Patient;
-use super::wire::{self, ExecutableId, Hello, MAGIC, MAX_READY, PROTOCOL, Ready};
 use super::worker::{WORKER_ENV, exit_code};
-use crate::pool::WorkerExit;
+use crate::error::WorkerExit;
+use crate::pool::remote::wire::{self, ExecutableId, Hello, MAGIC, MAX_READY, PROTOCOL, Ready};
 use crate::{Error, Result};
 
 /// How long a new worker may take to reach `init()` and answer the handshake. Generous: a
@@ -93,7 +93,8 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
         command.stdout(Stdio::null());
     }
     // SAFETY: the closure runs in the forked child before exec and only makes async-signal-safe
-    // system calls (fcntl, prctl, getppid), as `pre_exec` requires.
+    // system calls (fcntl, prctl, getppid), as `pre_exec` requires; it allocates nothing, even
+    // on its error paths (`last_os_error` and `from_raw_os_error` hold a bare errno).
     unsafe {
         command.pre_exec(move || {
             // Keep the worker's end of the socket (and the copy of stdout) open across exec:
@@ -146,10 +147,11 @@ fn die_with_parent(parent: u32) -> io::Result<()> {
             return Err(io::Error::last_os_error());
         }
         // The parent may have died before the line above: then nobody will send the signal.
+        // The error is a bare errno (ESRCH, "no such process": the parent's), because this runs
+        // between fork and exec, where allocating is not async-signal-safe; std sends the
+        // parent only the errno anyway.
         if libc::getppid() as u32 != parent {
-            return Err(io::Error::other(
-                "the pool's process exited while starting a worker",
-            ));
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
         }
     }
     Ok(())

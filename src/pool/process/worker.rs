@@ -7,13 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::libc;
 
-use super::entry::{chunk_entry_at, init_entry_at};
 use super::patient::Patient;
-use super::wire::{
-    self, BAD_ARGUMENTS, EXIT, ExecutableId, Hello, MAGIC, MAX_FRAME, MAX_HELLO, MAX_READY,
-    OUTCOMES, PROTOCOL, RUN, Ready,
-};
 use crate::panic_message::catch;
+use crate::pool::remote::entry::init_entry_at;
+use crate::pool::remote::wire::{
+    self, EXIT, ExecutableId, Hello, MAGIC, MAX_FRAME, MAX_HELLO, MAX_READY, PROTOCOL, RUN, Ready,
+};
+use crate::pool::remote::{Unrunnable, run_request};
 
 /// The environment variable through which a pool tells its worker
 /// `<socket fd>:<token>:<pool's pid>:<stdout fd or ->`.
@@ -59,7 +59,7 @@ pub(crate) fn serve_if_worker() {
         return;
     };
     SERVING.store(true, Ordering::Release);
-    let code = match serve(&spec) {
+    let code = match serve_parent(&spec) {
         Ok(code) => code,
         Err(Refusal(reason)) => {
             // The worker's stderr is the only place left to say why it refuses.
@@ -77,7 +77,9 @@ pub(crate) fn serve_if_worker() {
 /// Why a worker refuses its request stream; it has executed nothing.
 struct Refusal(String);
 
-fn serve(spec: &str) -> Result<i32, Refusal> {
+/// Shakes hands with the pool that started this process, then answers its tasks; returns the
+/// exit code.
+fn serve_parent(spec: &str) -> Result<i32, Refusal> {
     let Spec { fd, token, stdout } = parse_spec(spec)?;
     // SAFETY: the pool that started us put the socket's number in the environment and kept the
     // descriptor open across exec for us; nothing else in this process owns it. Should the
@@ -123,7 +125,7 @@ fn serve(spec: &str) -> Result<i32, Refusal> {
         return Ok(exit_code::INITIALIZER_PANICKED);
     }
     match Patient::new(socket) {
-        Ok(mut socket) => Ok(serve_tasks(&mut socket)),
+        Ok(mut socket) => Ok(answer_tasks(&mut socket)),
         Err(_) => Ok(exit_code::LOST_PARENT),
     }
 }
@@ -236,7 +238,7 @@ fn check_hello(hello: &Hello, token: u128) -> Result<(), Refusal> {
 }
 
 /// Answers task frames until the parent says goodbye or goes away; returns the exit code.
-fn serve_tasks(socket: &mut Patient) -> i32 {
+fn answer_tasks(socket: &mut Patient) -> i32 {
     let mut request = Vec::new();
     let mut reply = Vec::new();
     loop {
@@ -251,22 +253,15 @@ fn serve_tasks(socket: &mut Patient) -> i32 {
         };
         match kind {
             EXIT => return exit_code::DONE,
-            RUN if body.len() >= 8 => {
-                let (offset, args) = body.split_at(8);
-                let offset = u64::from_le_bytes(offset.try_into().expect("eight bytes"));
-                reply.clear();
-                reply.push(OUTCOMES);
-                // SAFETY: the handshake proved the parent runs this same executable, and it
-                // only sends offsets of entry points.
-                let Some(entry) = (unsafe { chunk_entry_at(offset) }) else {
+            // SAFETY: the handshake proved the parent runs this same executable, and it only
+            // sends offsets of entry points.
+            RUN => match unsafe { run_request(body, &mut reply) } {
+                Ok(()) => {}
+                Err(Unrunnable::Truncated) => return refuse_midway("an unknown frame"),
+                Err(Unrunnable::UnknownEntry) => {
                     return refuse_midway("an entry offset outside this executable");
-                };
-                if let Err(message) = entry(args, &mut reply) {
-                    reply.clear();
-                    reply.push(BAD_ARGUMENTS);
-                    reply.extend_from_slice(message.as_bytes());
                 }
-            }
+            },
             _ => return refuse_midway("an unknown frame"),
         }
         if wire::write_frame(socket, &reply).is_err() {

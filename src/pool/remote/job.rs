@@ -1,4 +1,5 @@
-//! A chunk of work for a worker process: its arguments out as bytes, its outcomes back in.
+//! A chunk of work for a remote worker (a worker process or an MPI rank): its arguments out as
+//! bytes, its outcomes back in.
 //!
 //! The parent runs user code here too — the arguments' `Serialize`, the results'
 //! `Deserialize`, the arguments' drops — on the driver thread that owns a worker. None of it
@@ -31,8 +32,8 @@ pub trait RemoteChunk: Send {
     fn fail(self: Box<Self>, error: &dyn Fn() -> Error);
 }
 
-/// A process pool's job.
-pub(crate) type ProcessJob = Box<dyn RemoteChunk>;
+/// A remote pool's job: a chunk for a worker process or an MPI rank.
+pub(crate) type RemoteJob = Box<dyn RemoteChunk>;
 
 pub(crate) struct TypedChunk<Args, R> {
     /// The entry point's offset, or why the task's code cannot be named to a worker.

@@ -18,7 +18,7 @@ use super::wire::{
     self, EncodeError, ItemError, MAX_FRAME, OK, PANICKED, TOO_LARGE, UNSERIALISABLE,
 };
 use crate::panic_message::catch;
-use crate::pool::Task;
+use crate::pool::task::Task;
 
 /// An entry point: decodes a chunk's arguments, runs the task on each, encodes the outcomes.
 pub(crate) type ChunkEntry = fn(&[u8], &mut Vec<u8>) -> Result<(), String>;

@@ -1,4 +1,5 @@
-//! The process backend's parent side: one driver thread per worker process.
+//! The process backend's parent side: one driver thread per worker process, started and
+//! stopped by the pool's engine (`pool::engine`).
 //!
 //! A driver owns its worker: it starts it (so the worker dies with the driver's thread, see
 //! `spawn`), sends it one chunk at a time from the pool's queue, and reads the reply. When the
@@ -8,41 +9,23 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crossbeam::channel::{self, Sender};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use super::entry;
-use super::job::ProcessJob;
 use super::spawn::{self, Launch, Worker};
-use super::wire::{self, EXIT, MAX_FRAME};
 use super::worker::started_as_worker_without_init;
-use crate::pool::WorkerExit;
-use crate::pool::backend::{Config, Engine};
-use crate::pool::queue::{JobQueue, all_ready};
+use crate::error::WorkerExit;
+use crate::pool::backend::Config;
+use crate::pool::engine::{Crew, Driver, Ready};
+use crate::pool::remote::wire::{self, EXIT, MAX_FRAME};
+use crate::pool::remote::{RemoteJob, entry};
 use crate::{Error, Result};
 
-/// How long dropping a pool waits for its drivers after killing their workers.
-const DROP_GRACE: Duration = Duration::from_secs(10);
-
-/// The running process backend.
-pub struct ProcessEngine {
-    shared: Arc<Shared>,
-}
-
-impl std::fmt::Debug for ProcessEngine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProcessEngine")
-            .field("closed", &self.shared.queue.is_closed())
-            .finish_non_exhaustive()
-    }
-}
-
-struct Shared {
-    queue: JobQueue<ProcessJob>,
+/// The process backend's part of the pool's engine: each of the pool's threads drives one
+/// worker process.
+pub struct ProcessDriver {
     launch: Launch,
     max_tasks_per_child: Option<usize>,
     /// The pid of each driver's current worker, for `terminate` to kill. A driver clears its
@@ -50,12 +33,28 @@ struct Shared {
     pids: Mutex<Vec<Option<u32>>>,
 }
 
-impl Engine for ProcessEngine {
-    type Job = ProcessJob;
+/// What a driver shares with the others: the engine's crew, around this backend's part.
+type WorkerProcesses = Crew<ProcessDriver>;
+
+impl std::fmt::Debug for ProcessDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessDriver")
+            .field("max_tasks_per_child", &self.max_tasks_per_child)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Driver for ProcessDriver {
+    type Job = RemoteJob;
     /// The initializer's entry offset, or why its code cannot be named to a worker.
     type Init = Result<u64, String>;
+    const ENGINE: &'static str = "ProcessEngine";
+    const THREAD: &'static str = "pool-driver";
+    /// Dropping a pool kills its workers; their drivers reap them, so no process — not even a
+    /// zombie — outlives the pool. This is how long the drop waits for that.
+    const DROP_GRACE: Option<Duration> = Some(Duration::from_secs(10));
 
-    fn start(config: Config<Result<u64, String>>) -> Result<Self> {
+    fn new(config: Config<Result<u64, String>>) -> Result<Self> {
         if started_as_worker_without_init() {
             return Err(Error::WorkerStart {
                 reason: "this process was started as a pool worker but did not call \
@@ -69,72 +68,23 @@ impl Engine for ProcessEngine {
             .initializer
             .transpose()
             .map_err(|reason| Error::WorkerStart { reason })?;
-        let engine = ProcessEngine {
-            shared: Arc::new(Shared {
-                queue: JobQueue::new(config.workers),
-                launch: Launch::for_this_program(initializer)?,
-                max_tasks_per_child: config.max_tasks_per_child,
-                pids: Mutex::new(vec![None; config.workers]),
-            }),
-        };
-        let (ready_tx, ready_rx) = channel::bounded(config.workers);
-        for slot in 0..config.workers {
-            let shared = Arc::clone(&engine.shared);
-            let ready = ready_tx.clone();
-            let name = format!("pool-driver-{slot}");
-            engine.shared.queue.worker_started();
-            let started = thread::Builder::new()
-                .name(name.clone())
-                .spawn(move || drive(&shared, slot, ready));
-            if let Err(source) = started {
-                engine.shared.queue.worker_exited();
-                engine.terminate();
-                return Err(Error::ThreadSpawn { name, source });
-            }
-        }
-        drop(ready_tx);
-        if let Err(error) = all_ready(&ready_rx) {
-            engine.terminate();
-            return Err(error);
-        }
-        Ok(engine)
+        Ok(ProcessDriver {
+            launch: Launch::for_this_program(initializer)?,
+            max_tasks_per_child: config.max_tasks_per_child,
+            pids: Mutex::new(vec![None; config.workers]),
+        })
     }
 
-    fn submit(&self, job: ProcessJob, action: &'static str) -> Result<(), (ProcessJob, Error)> {
-        self.shared.queue.submit(job, action)
+    fn run(crew: &Arc<Crew<Self>>, slot: usize, ready: Ready) {
+        run_driver(crew, slot, ready);
     }
 
-    fn close(&self) {
-        self.shared.queue.close();
-    }
-
-    fn terminate(&self) {
-        self.shared.terminate();
-    }
-
-    fn join(&self, deadline: Option<Instant>) -> bool {
-        self.shared.queue.join(deadline)
-    }
-
-    fn is_closed(&self) -> bool {
-        self.shared.queue.is_closed()
+    fn on_terminate(&self) {
+        self.kill_workers();
     }
 }
 
-impl Drop for ProcessEngine {
-    fn drop(&mut self) {
-        // Dropping a pool terminates it: workers are killed, and reaped by their drivers, so
-        // no process — not even a zombie — outlives the pool.
-        self.terminate();
-        self.join(Instant::now().checked_add(DROP_GRACE));
-    }
-}
-
-impl Shared {
-    fn terminate(&self) {
-        self.queue.terminate(|| self.kill_workers());
-    }
-
+impl ProcessDriver {
     fn kill_workers(&self) {
         for pid in self
             .pids
@@ -148,36 +98,29 @@ impl Shared {
         }
     }
 
-    fn terminated(&self) -> bool {
-        self.queue.is_terminated()
-    }
-
     fn set_pid(&self, slot: usize, pid: Option<u32>) {
         self.pids.lock().unwrap_or_else(PoisonError::into_inner)[slot] = pid;
     }
 }
 
 /// One driver: starts its worker, then feeds it chunks until told to stop.
-fn drive(shared: &Shared, slot: usize, ready: Sender<Result<()>>) {
-    let mut worker = match start_worker(shared, slot) {
-        Ok(worker) => Some(worker),
-        Err(error) => {
-            let _ = ready.send(Err(error));
-            None
-        }
+fn run_driver(shared: &WorkerProcesses, slot: usize, ready: Ready) {
+    let (mut worker, started) = match start_worker(shared, slot) {
+        Ok(worker) => (Some(worker), Ok(())),
+        Err(error) => (None, Err(error)),
     };
+    if let Some(ready) = ready {
+        let _ = ready.send(started);
+    }
     if worker.is_some() {
-        let _ = ready.send(Ok(()));
-        drop(ready);
-        serve(shared, slot, &mut worker);
+        feed_worker(shared, slot, &mut worker);
     }
     if let Some(worker) = worker.take() {
         retire(shared, slot, worker);
     }
-    shared.queue.worker_exited();
 }
 
-fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
+fn feed_worker(shared: &WorkerProcesses, slot: usize, worker: &mut Option<Worker>) {
     let mut request = Vec::new();
     let mut reply = Vec::new();
     let mut tasks_done = 0;
@@ -220,7 +163,7 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
                 let dead = worker.take().expect("the worker was running");
                 let pid = dead.pid();
                 let exit = reap(shared, slot, dead);
-                if shared.terminated() {
+                if shared.queue.is_terminated() {
                     job.fail(&|| Error::PoolTerminated);
                     return;
                 }
@@ -230,11 +173,11 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
                 continue;
             }
         }
-        if shared.terminated() {
+        if shared.queue.is_terminated() {
             return;
         }
         tasks_done += 1;
-        if shared.max_tasks_per_child == Some(tasks_done) {
+        if shared.driver.max_tasks_per_child == Some(tasks_done) {
             // Python's maxtasksperchild: retire this worker, start a fresh one.
             retire(shared, slot, worker.take().expect("the worker was running"));
             *worker = start_worker(shared, slot).ok();
@@ -243,19 +186,19 @@ fn serve(shared: &Shared, slot: usize, worker: &mut Option<Worker>) {
     }
 }
 
-fn start_worker(shared: &Shared, slot: usize) -> Result<Worker> {
-    let worker = spawn::spawn(&shared.launch)?;
-    shared.set_pid(slot, Some(worker.pid()));
-    if shared.terminated() {
+fn start_worker(shared: &WorkerProcesses, slot: usize) -> Result<Worker> {
+    let worker = spawn::spawn(&shared.driver.launch)?;
+    shared.driver.set_pid(slot, Some(worker.pid()));
+    if shared.queue.is_terminated() {
         // `terminate` ran while this worker was starting and could not see its pid.
-        shared.kill_workers();
+        shared.driver.kill_workers();
     }
     Ok(worker)
 }
 
 /// Says goodbye to a worker (or kills it, if the pool was terminated) and reaps it.
-fn retire(shared: &Shared, slot: usize, mut worker: Worker) {
-    if shared.terminated() {
+fn retire(shared: &WorkerProcesses, slot: usize, mut worker: Worker) {
+    if shared.queue.is_terminated() {
         let _ = worker.child.kill();
     } else {
         let _ = wire::write_frame(&mut worker.socket, &[EXIT]);
@@ -264,8 +207,8 @@ fn retire(shared: &Shared, slot: usize, mut worker: Worker) {
 }
 
 /// Waits for a worker that has exited or is about to, and says how it ended.
-fn reap(shared: &Shared, slot: usize, mut worker: Worker) -> WorkerExit {
-    shared.set_pid(slot, None);
+fn reap(shared: &WorkerProcesses, slot: usize, mut worker: Worker) -> WorkerExit {
+    shared.driver.set_pid(slot, None);
     drop(worker.socket); // a worker still reading sees the end of its input and exits
     worker
         .child

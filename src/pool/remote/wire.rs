@@ -1,4 +1,5 @@
-//! The bytes between a pool and its worker processes.
+//! The bytes between a pool and its remote workers: worker processes, and MPI ranks (which
+//! reuse the chunk frames below, without the handshake).
 //!
 //! Every message is a frame: a little-endian `u32` length, then that many bytes. The first
 //! frame each way is a handshake; after it the parent sends tasks and the worker answers each
