@@ -177,14 +177,40 @@ pub enum Error {
 
     /// A pool's task or callback waited on that same pool (`apply`, `map`, `get`, `join`…),
     /// which could wait for itself forever: refused instead.
+    ///
+    /// A second pool is a way out only if its tasks never wait on this one: pool A's task
+    /// waiting on pool B whose task waits on A is a cycle too ([`Error::WaitCycle`]).
     #[error(
         "{action} was called from inside a task or callback of the same pool, where it could \
-         wait for itself forever; wait outside the pool, or use a second pool"
+         wait for itself forever; submit with apply_async/map_async and wait outside the \
+         pool's tasks and callbacks (a second pool helps only if its tasks never wait on \
+         this one)"
     )]
     #[non_exhaustive]
     PoolReentered {
         /// What was attempted: `"apply"`, `"get"`, `"join"`, …
         action: &'static str,
+    },
+
+    /// A wait on a pool that could never end, refused at once: every worker of the pool is
+    /// itself blocked in a wait on a pool in the same plight — pool A's task waits on pool B,
+    /// whose task waits on A; or a task's bounded wait (`get_timeout`, `join_timeout`) on its
+    /// own pool when no other worker is free to ever finish it.
+    ///
+    /// The crate sees its own pools, the threads that serve them and the waits made through
+    /// its API. A worker blocked on anything else — a channel, a lock, `std::thread::scope`
+    /// joining its threads — counts as able to finish, so such a deadlock is not found.
+    #[error(
+        "{action} would wait forever: {cycle}. Submit with apply_async/map_async and collect \
+         the results outside the pools' tasks, or give the pool a worker no task waits on"
+    )]
+    #[non_exhaustive]
+    WaitCycle {
+        /// What was attempted: `"apply"`, `"get"`, `"get_timeout"`, `"join_timeout"`, …
+        action: &'static str,
+        /// The waits that can never end: each pool in the cycle (numbered as the process
+        /// created them), and what its workers wait on.
+        cycle: String,
     },
 
     /// A task was submitted to a pool after `close()` or `terminate()`.
@@ -220,15 +246,30 @@ pub enum Error {
 
     /// An argument or a result is larger than a process pool can carry: a frame between the
     /// pool and a worker holds at most 1 GiB. Nothing was sent; the worker goes on.
-    #[error("the task's {what} take {size} bytes encoded, over the limit of {limit} bytes")]
+    ///
+    /// The message states the whole frame the value would have made — the size compared
+    /// with the limit — and how much of it is the frame's own overhead: its header, each
+    /// item's length, and, in a reply, the chunk's other outcomes and 64 bytes kept for each
+    /// outcome still to come. It names the items (a chunk's index range) and the chunksize,
+    /// and says whether a smaller chunksize would help.
+    #[error("{}", too_large(what, *size, *limit, *overhead, items, *chunksize))]
     #[non_exhaustive]
     TooLarge {
         /// `"arguments"` or `"result"`.
         what: &'static str,
-        /// The encoded size, in bytes (at least this much: encoding stops past the limit).
+        /// The size of the frame the value would have made, in bytes, overhead included:
+        /// the number compared with `limit` (at least this much: encoding stops past it).
         size: u64,
         /// The most one frame may carry, in bytes.
         limit: u64,
+        /// The part of `size` that is not the value itself: the frame's header, the items'
+        /// lengths, and in a reply the chunk's other outcomes and the room kept for them.
+        overhead: u64,
+        /// The indices, in the map's input, of the items whose arguments (the whole chunk) or
+        /// result (one item) did not fit; `0..1` for `apply`.
+        items: std::ops::Range<usize>,
+        /// The chunksize the input was cut with (1 for `apply`).
+        chunksize: usize,
     },
 
     /// A worker process sent something that is not the pool's protocol.
@@ -368,6 +409,43 @@ impl Error {
     }
 }
 
+/// The message of [`Error::TooLarge`]: the compared size, its overhead, the items, the remedy.
+fn too_large(
+    what: &str,
+    size: u64,
+    limit: u64,
+    overhead: u64,
+    items: &std::ops::Range<usize>,
+    chunksize: usize,
+) -> String {
+    let whose = match (what, items.len()) {
+        ("result", _) => format!("the result of item {}", items.start),
+        (_, 1) => format!("the arguments of item {}", items.start),
+        _ => format!(
+            "the arguments of items {}..{} (one chunk, chunksize {chunksize})",
+            items.start, items.end
+        ),
+    };
+    let frame = if what == "result" { "reply" } else { "request" };
+    // A request holds the whole chunk's arguments; a reply's other outcomes are overhead.
+    let chunk_is_the_cause = match what {
+        "result" => chunksize > 1 && size.saturating_sub(overhead) <= limit,
+        _ => items.len() > 1,
+    };
+    let remedy = if chunk_is_the_cause {
+        format!("; a smaller chunksize than {chunksize} puts fewer items in one frame")
+    } else {
+        "; a value this large cannot cross to or from a worker process: send where to find it \
+         (a file's name) instead"
+            .to_owned()
+    };
+    format!(
+        "{whose} would make a {frame} frame of at least {size} bytes ({} of {what} encoded, \
+         {overhead} of overhead), over the limit of {limit} bytes{remedy}",
+        size.saturating_sub(overhead)
+    )
+}
+
 /// The crate's result type: `Ok(T)` or one of the [`Error`] variants.
 ///
 /// # Examples
@@ -381,3 +459,47 @@ impl Error {
 /// assert!(workers(0).is_err());
 /// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::too_large;
+
+    const GIB: u64 = 1 << 30;
+
+    #[test]
+    fn a_result_names_its_item_and_whether_the_chunk_is_to_blame() {
+        // Over by the overhead alone, alone in its chunk: nothing smaller to cut.
+        assert_eq!(
+            too_large("result", GIB + 1, GIB, 70, &(0..1), 1),
+            "the result of item 0 would make a reply frame of at least 1073741825 bytes \
+             (1073741755 of result encoded, 70 of overhead), over the limit of 1073741824 \
+             bytes; a value this large cannot cross to or from a worker process: send where \
+             to find it (a file's name) instead"
+        );
+        // The chunk's other outcomes took the room, and the result alone fits (exactly).
+        let shared = too_large("result", GIB + 500, GIB, 500, &(7..8), 2);
+        assert!(shared.starts_with("the result of item 7 would make a reply frame"));
+        assert!(shared.ends_with("; a smaller chunksize than 2 puts fewer items in one frame"));
+        // The result alone is over the limit: a smaller chunksize would not help.
+        let alone = too_large("result", GIB + 500, GIB, 499, &(7..8), 2);
+        assert!(alone.ends_with("(a file's name) instead"), "{alone}");
+    }
+
+    #[test]
+    fn arguments_name_their_chunk_and_suggest_a_smaller_one_when_it_holds_several() {
+        let chunk = too_large("arguments", GIB + 1, GIB, 21, &(4..6), 2);
+        assert!(
+            chunk.starts_with(
+                "the arguments of items 4..6 (one chunk, chunksize 2) would make a request \
+                 frame of at least 1073741825 bytes (1073741804 of arguments encoded, 21 of \
+                 overhead)"
+            ),
+            "{chunk}"
+        );
+        assert!(chunk.ends_with("a smaller chunksize than 2 puts fewer items in one frame"));
+        // The last chunk of a map may hold one item although the chunksize is larger.
+        let one = too_large("arguments", GIB + 1, GIB, 17, &(6..7), 2);
+        assert!(one.starts_with("the arguments of item 6 would make a request frame"));
+        assert!(one.ends_with("(a file's name) instead"), "{one}");
+    }
+}

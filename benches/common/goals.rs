@@ -29,7 +29,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What a goal's ratio must be.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Target {
+pub(crate) enum Target {
     /// At most this: a time over the peer's time.
     AtMost(f64),
     /// At least this: a speed-up.
@@ -37,7 +37,7 @@ pub enum Target {
 }
 
 impl Target {
-    pub fn met_by(self, ratio: f64) -> bool {
+    pub(crate) fn met_by(self, ratio: f64) -> bool {
         match self {
             Target::AtMost(limit) => ratio <= limit,
             Target::AtLeast(limit) => ratio >= limit,
@@ -56,18 +56,18 @@ impl std::fmt::Display for Target {
 
 /// One row of the goals table.
 #[derive(Debug)]
-pub struct Goal {
+pub(crate) struct Goal {
     /// The name rows use.
-    pub id: &'static str,
+    pub(crate) id: &'static str,
     /// The figure, as the table says it.
-    pub figure: &'static str,
-    pub target: Target,
+    pub(crate) figure: &'static str,
+    pub(crate) target: Target,
     /// The benchmark that measures it: `cargo bench --bench <bench>`.
-    pub bench: &'static str,
+    pub(crate) bench: &'static str,
 }
 
 /// Issue 19's goals, in the table's order, then issue 18's loaded/quiet ratios.
-pub const GOALS: &[Goal] = &[
+pub(crate) const GOALS: &[Goal] = &[
     Goal {
         id: "process_round_trip_vs_shm_floor",
         figure: "process round trip vs raw two-process shm ping-pong",
@@ -132,18 +132,18 @@ pub const GOALS: &[Goal] = &[
 
 /// One measured goal.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub id: String,
-    pub ratio: f64,
+pub(crate) struct Row {
+    pub(crate) id: String,
+    pub(crate) ratio: f64,
     /// When it was measured, in seconds since 1970 (UTC).
-    pub measured_at: u64,
+    pub(crate) measured_at: u64,
     /// What was compared, e.g. both times.
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 impl Row {
     /// A row measured now. Panics if `id` names no goal (a typo would go unseen otherwise).
-    pub fn now(id: &str, ratio: f64, detail: impl Into<String>) -> Row {
+    pub(crate) fn now(id: &str, ratio: f64, detail: impl Into<String>) -> Row {
         assert!(
             GOALS.iter().any(|goal| goal.id == id),
             "{id:?} is not one of the goals in benches/common/goals.rs"
@@ -168,7 +168,7 @@ impl Row {
     }
 
     /// The row on `line`, or `None` for a comment, a blank or a malformed line.
-    pub fn parse(line: &str) -> Option<Row> {
+    pub(crate) fn parse(line: &str) -> Option<Row> {
         if line.starts_with('#') {
             return None;
         }
@@ -188,7 +188,7 @@ impl Row {
 
 /// Where the row files live: `target/bench-goals`, found from this program's own path
 /// (`target/<profile>/deps/<bench>-<hash>`), so that `CARGO_TARGET_DIR` is followed too.
-pub fn dir() -> io::Result<PathBuf> {
+pub(crate) fn dir() -> io::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let target = exe
         .ancestors()
@@ -199,7 +199,7 @@ pub fn dir() -> io::Result<PathBuf> {
 
 /// Writes `bench`'s rows, replacing the file an earlier run of it wrote; says where on
 /// standard error.
-pub fn record(bench: &str, rows: &[Row]) -> io::Result<()> {
+pub(crate) fn record(bench: &str, rows: &[Row]) -> io::Result<()> {
     let dir = dir()?;
     fs::create_dir_all(&dir)?;
     let mut text = String::from("# goal\tratio\tunix seconds\tdetail\n");
@@ -213,7 +213,7 @@ pub fn record(bench: &str, rows: &[Row]) -> io::Result<()> {
 }
 
 /// Every row in every file of [`dir`].
-pub fn read_all() -> io::Result<Vec<Row>> {
+pub(crate) fn read_all() -> io::Result<Vec<Row>> {
     let dir = dir()?;
     let mut rows = Vec::new();
     let entries = match fs::read_dir(&dir) {
@@ -231,7 +231,7 @@ pub fn read_all() -> io::Result<Vec<Row>> {
 }
 
 /// `a` over `b`, for a detail: "`a_name` 1.41 µs / `b_name` 1.70 µs".
-pub fn versus(a_name: &str, a_ns: f64, b_name: &str, b_ns: f64) -> String {
+pub(crate) fn versus(a_name: &str, a_ns: f64, b_name: &str, b_ns: f64) -> String {
     use concurrency_lab::bench::format_ns;
     format!(
         "{a_name} {} / {b_name} {}",

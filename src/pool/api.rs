@@ -31,14 +31,29 @@ use crate::{Error, Result};
 /// worker: with one worker, or when every worker does it, nothing runs ever again. So, inside
 /// a pool's task or callback, these calls on the *same* pool fail at once with
 /// [`Error::PoolReentered`], on every backend. What cannot hang stays allowed: submitting
-/// (`apply_async`, `map_async`, `imap` before its first item), `close`, `terminate`, and the
-/// bounded waits (`get_timeout`, `wait_timeout`, `join_timeout`).
+/// (`apply_async`, `map_async`, `imap` before its first item), `close` and `terminate`. The
+/// bounded waits (`get_timeout`, `wait_timeout`, `join_timeout`) are allowed while another
+/// worker is free to finish what they wait for; when none can ever be — one worker, or every
+/// worker waiting — they fail at once with [`Error::WaitCycle`] instead of sitting out their
+/// timeout (`wait_timeout` returns `false`), and `join_timeout` always does inside a task:
+/// its own worker cannot exit while it waits.
 ///
 /// On a [`ThreadPool`](super::ThreadPool) the rule covers the worker threads (tasks,
 /// initializer, callbacks). On a [`ProcessPool`](super::ProcessPool) a task runs in another
-/// process, which has no handle on the parent's pool; callbacks run on the parent's threads
-/// that drive the workers, and are covered. Another pool — a second `ThreadPool`, say — can
-/// be used from a task freely.
+/// process, which has no handle on the parent's pool; callbacks, and the drops of arguments
+/// and unclaimed results, run on the parent's threads that drive the workers, and are
+/// covered.
+///
+/// Another pool can be used from a task, unless the waits close a cycle: pool A's task
+/// waiting on pool B, whose task waits on A, with every worker of both so occupied, could
+/// never end. The crate keeps a graph of which of its threads waits on which of its pools,
+/// and refuses the wait that would close such a cycle with [`Error::WaitCycle`], naming the
+/// waits. What the crate cannot see it cannot refuse: a worker blocked on a channel, a lock,
+/// a child process or `std::thread::scope` joining the threads it started counts as able to
+/// finish — so a scoped thread calling the pool whose only worker waits for that thread
+/// hangs, as it would in Python. The chapter
+/// [*Waits that could never end*](crate::course::ch3_pool_deeper#waits-that-could-never-end)
+/// has the examples.
 ///
 /// ```
 /// use concurrency_lab::{Error, pool::ThreadPool};
@@ -155,7 +170,9 @@ impl<B: Backend> Pool<B> {
     /// # Errors
     ///
     /// [`Error::PoolClosed`] after `close`/`terminate`; [`Error::PoolReentered`] inside a task
-    /// or callback of this pool; otherwise the task's failure, as [`AsyncResult::get`].
+    /// or callback of this pool; [`Error::WaitCycle`] when every worker of the pool is blocked
+    /// in a wait that depends on this one (the task may then still run, later); otherwise the
+    /// task's failure, as [`AsyncResult::get`].
     ///
     /// # Examples
     ///
@@ -174,7 +191,8 @@ impl<B: Backend> Pool<B> {
         B: Runs<F, Args>,
     {
         self.refuse_inside("apply")?;
-        self.submit_apply(f, args, Callbacks::new(), "apply")?.get()
+        self.submit_apply(f, args, Callbacks::new(), "apply")?
+            .get_for("apply")
     }
 
     /// Queues `f(args…)` and returns at once with a handle to its result (Python's
@@ -332,7 +350,8 @@ impl<B: Backend> Pool<B> {
     /// [`Error::PoolNotClosed`] unless [`close`](Self::close) or
     /// [`terminate`](Self::terminate) was called first: joining a pool that still accepts
     /// work could wait forever. [`Error::PoolReentered`] inside a task or callback of this
-    /// pool, which would wait for its own worker.
+    /// pool, which would wait for its own worker; [`Error::WaitCycle`] when the pool's every
+    /// worker is blocked in a wait that depends on this one.
     ///
     /// # Examples
     ///
@@ -347,7 +366,7 @@ impl<B: Backend> Pool<B> {
     /// ```
     pub fn join(&self) -> Result<()> {
         self.refuse_inside("join")?;
-        self.join_until(None).map(drop)
+        self.join_until(None, "join").map(drop)
     }
 
     /// Like [`join`](Self::join), waiting at most `timeout`.
@@ -355,7 +374,9 @@ impl<B: Backend> Pool<B> {
     /// # Errors
     ///
     /// [`Error::PoolNotClosed`] as for `join`; [`Error::Timeout`] when a worker is still busy
-    /// when `timeout` has passed.
+    /// when `timeout` has passed; [`Error::WaitCycle`], at once, on one of the pool's own
+    /// workers (it cannot exit while it waits) or when every worker is blocked in a wait that
+    /// depends on this one.
     ///
     /// # Examples
     ///
@@ -369,7 +390,7 @@ impl<B: Backend> Pool<B> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> Result<()> {
-        self.join_until(Instant::now().checked_add(timeout))
+        self.join_until(Instant::now().checked_add(timeout), "join_timeout")
             .and_then(|joined| {
                 if joined {
                     Ok(())
@@ -379,17 +400,20 @@ impl<B: Backend> Pool<B> {
             })
     }
 
-    fn join_until(&self, deadline: Option<Instant>) -> Result<bool> {
+    fn join_until(&self, deadline: Option<Instant>, action: &'static str) -> Result<bool> {
         if !self.engine.is_closed() {
             return Err(Error::PoolNotClosed);
         }
+        let _waiting = reentry::wait_for_exit(self.id, action)?;
         Ok(self.engine.join(deadline))
     }
 
     /// `Err(PoolReentered)` inside this pool's own task or callback, where waiting on the
-    /// pool could wait for itself.
+    /// pool could wait for itself; `Err(WaitCycle)` where the pool's every worker is blocked
+    /// on a wait that depends on this one.
     pub(crate) fn refuse_inside(&self, action: &'static str) -> Result<()> {
-        reentry::refuse_inside(self.id, action)
+        reentry::refuse_inside(self.id, action)?;
+        reentry::refuse_cycle(self.id, action)
     }
 
     pub(crate) fn id(&self) -> PoolId {

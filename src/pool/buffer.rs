@@ -25,6 +25,7 @@
 //! ```
 
 use std::mem::ManuallyDrop;
+use std::ops::Range;
 use std::ptr;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -37,6 +38,8 @@ struct Allocation<T> {
 // SAFETY: the allocation only hands out elements to chunks; moving or sharing it between
 // threads moves or shares `T`s, so `T: Send` is what it takes.
 unsafe impl<T: Send> Send for Allocation<T> {}
+// SAFETY: as for `Send`: a shared allocation hands each element to one chunk only, so sharing
+// it never shares a `T` between threads.
 unsafe impl<T: Send> Sync for Allocation<T> {}
 
 impl<T> Allocation<T> {
@@ -63,6 +66,18 @@ pub struct Chunk<T> {
     input: Arc<Allocation<T>>,
     next: usize,
     end: usize,
+    /// Where the chunk lies in its map, for messages that name it.
+    place: Place,
+}
+
+/// Where a chunk lies in its map: the indices of its items and the chunksize it was cut with.
+/// Only messages read it (an argument or result too large for a frame names its chunk).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Place {
+    /// The indices of the chunk's items in the map's input.
+    pub(crate) items: Range<usize>,
+    /// The chunksize the map's input was cut with (the last chunk may be shorter).
+    pub(crate) chunksize: usize,
 }
 
 impl<T> Chunk<T> {
@@ -77,6 +92,10 @@ impl<T> Chunk<T> {
                 input: Arc::clone(&input),
                 next: start,
                 end: (start + size).min(len),
+                place: Place {
+                    items: start..(start + size).min(len),
+                    chunksize: size,
+                },
             })
             .collect()
     }
@@ -88,7 +107,27 @@ impl<T> Chunk<T> {
             input: Arc::new(allocation),
             next: 0,
             end: len,
+            place: Place {
+                items: 0..len,
+                chunksize: len.max(1),
+            },
         }
+    }
+
+    /// This chunk, named as items `first..` of a map cut into chunks of `chunksize` (`imap`
+    /// reads its chunks one by one, each a whole vector).
+    pub(crate) fn placed_at(mut self, first: usize, chunksize: usize) -> Chunk<T> {
+        let len = self.place.items.len();
+        self.place = Place {
+            items: first..first + len,
+            chunksize,
+        };
+        self
+    }
+
+    /// Where the chunk lies in its map.
+    pub(crate) fn place(&self) -> &Place {
+        &self.place
     }
 }
 
@@ -328,6 +367,7 @@ pub(crate) fn map_into<A, R>(
         // SAFETY: `next..next + n` are this chunk's unread items, and `written..written + n`
         // this range's unwritten slots (checked above): no one else touches either.
         let from = unsafe { input.input.ptr.add(input.next) };
+        // SAFETY: as above, for the output's slot: in bounds, this range's, not written yet.
         let to = unsafe { output.base().add(output.written) };
         let mut advance = Advance {
             done: 0,

@@ -132,6 +132,12 @@ impl<D: Driver> Crew<D> {
         true
     }
 
+    /// Whether the calling thread is one of the pool's.
+    fn is_own_thread(&self) -> bool {
+        let me = thread::current().id();
+        self.threads().iter().any(|t| t.thread().id() == me)
+    }
+
     fn threads(&self) -> MutexGuard<'_, Vec<JoinHandle<()>>> {
         self.threads.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -214,7 +220,13 @@ impl<D: Driver> Drop for PoolEngine<D> {
         // Dropping a pool terminates it, as leaving Python's `with Pool() as pool:` block does.
         self.terminate();
         if let Some(grace) = D::DROP_GRACE {
-            self.join(Instant::now().checked_add(grace));
+            let deadline = Instant::now().checked_add(grace);
+            // Dropped by one of its own threads (the last handle went away in a callback):
+            // that thread cannot count itself out while it runs this, and ends once the
+            // callback returns. Wait for the others only.
+            let this_one = usize::from(self.crew.is_own_thread());
+            let _ = self.crew.queue.join_leaving(deadline, this_one)
+                && self.crew.join_threads(deadline);
         }
     }
 }

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use crossbeam::channel::{self, Receiver, Sender};
 
+use super::api::Pool;
 use super::backend::{Backend, Runs};
 use super::buffer::Chunk;
 use super::sink::Sink;
-use super::{Pool, Task};
+use super::task::Task;
 use crate::panic_message::catch;
 use crate::{Error, Result};
 
@@ -25,7 +26,10 @@ type Batch<R> = (usize, Vec<Result<R>>);
 /// the results already in flight are yielded, then one [`Error::PoolClosed`], then `None`; if
 /// the input iterator panics, the results of the items read before it, then one
 /// [`Error::InvalidInput`], then `None` (see [`Pool::imap`] on reading ahead). Inside a task
-/// or callback of its own pool, `next` yields [`Error::PoolReentered`], then `None`.
+/// or callback of its own pool, `next` yields [`Error::PoolReentered`], then `None`; where
+/// every worker of the pool is blocked in a wait that depends on this one,
+/// [`Error::WaitCycle`], then `None` (checked each time `next` is called; a wait that starts
+/// inside `next` is not itself registered with the crate's wait-for graph).
 ///
 /// # Examples
 ///
@@ -155,15 +159,20 @@ where
                 return;
             }
             let index = self.submitted;
+            let first = self.read - chunk.len();
             let sender = self.sender.clone();
             let sink = Sink::items(chunk.len(), move |outcomes| {
                 // The receiver lives in this iterator; if it is gone, nobody wants the results.
                 let _ = sender.send((index, outcomes));
             });
-            match self
-                .pool
-                .submit(B::job(&self.f, Chunk::whole(chunk), sink), "imap")
-            {
+            match self.pool.submit(
+                B::job(
+                    &self.f,
+                    Chunk::whole(chunk).placed_at(first, self.chunksize),
+                    sink,
+                ),
+                "imap",
+            ) {
                 Ok(()) => {
                     self.submitted += 1;
                     self.in_flight += 1;

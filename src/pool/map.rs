@@ -5,14 +5,16 @@
 
 use std::sync::Arc;
 
+use super::api::Pool;
 use super::backend::{Backend, Runs};
 use super::buffer::split_map;
 use super::chunksize::default_chunksize;
 use super::imap::IMap;
+use super::options::MapOptions;
 use super::result::MapResult;
 use super::sink::{MapState, Sink};
 use super::slot::Slot;
-use super::{MapOptions, Pool, Task};
+use super::task::Task;
 use crate::panic_message::catch;
 use crate::{Error, Result};
 
@@ -26,7 +28,8 @@ impl<B: Backend> Pool<B> {
     /// # Errors
     ///
     /// [`Error::PoolClosed`] after `close`/`terminate`; [`Error::PoolReentered`] inside a task
-    /// or callback of this pool; [`Error::InvalidInput`] when the input iterator panics (it
+    /// or callback of this pool; [`Error::WaitCycle`] when every worker of the pool is blocked
+    /// in a wait that depends on this one; [`Error::InvalidInput`] when the input iterator panics (it
     /// runs on your thread before any task is submitted, so nothing runs and the pool goes
     /// on); otherwise the failure of the first failed item in input order.
     ///
@@ -47,7 +50,7 @@ impl<B: Backend> Pool<B> {
     {
         self.refuse_inside("map")?;
         self.submit_map(f, items.into_iter(), |a| (a,), MapOptions::new(), "map")?
-            .get()
+            .get_for("map")
     }
 
     /// Like [`map`](Self::map), but returns at once with a handle that reports progress
@@ -155,7 +158,7 @@ impl<B: Backend> Pool<B> {
             MapOptions::new(),
             "starmap",
         )?
-        .get()
+        .get_for("starmap")
     }
 
     /// Like [`map_async`](Self::map_async) for functions of several arguments (Python's

@@ -137,7 +137,8 @@ impl<J> JobQueue<J> {
     pub(crate) fn worker_exited(&self) {
         let mut live = self.live();
         *live -= 1;
-        if *live == 0 {
+        if *live <= 1 {
+            // 1: a worker that dropped its own pool waits for all but itself.
             self.all_exited.notify_all();
         }
     }
@@ -145,8 +146,14 @@ impl<J> JobQueue<J> {
     /// Waits until every worker has exited or `deadline` has passed; returns whether they all
     /// have.
     pub(crate) fn join(&self, deadline: Option<Instant>) -> bool {
+        self.join_leaving(deadline, 0)
+    }
+
+    /// Waits until at most `leaving` workers are left (the caller, when a worker waits for
+    /// the others) or `deadline` has passed; returns whether that many are left.
+    pub(crate) fn join_leaving(&self, deadline: Option<Instant>, leaving: usize) -> bool {
         let mut live = self.live();
-        while *live > 0 {
+        while *live > leaving {
             live = match deadline {
                 None => self
                     .all_exited

@@ -24,7 +24,14 @@ use crate::{Error, Result};
 /// Inside a task or callback of the pool that computes the result, [`get`](Self::get) and
 /// [`wait`](Self::wait) fail with [`Error::PoolReentered`] instead of waiting: the wait could
 /// need the very worker that is waiting. The bounded [`get_timeout`](Self::get_timeout) and
-/// [`wait_timeout`](Self::wait_timeout) are allowed there; they cannot hang.
+/// [`wait_timeout`](Self::wait_timeout) are allowed there while another worker is free to
+/// compute the result; when none ever can be — the pool has one worker, or every worker is
+/// blocked in such a wait — `get_timeout` fails at once with [`Error::WaitCycle`] and
+/// `wait_timeout` returns `false` at once, instead of sitting out the timeout. Any wait whose
+/// pool's every worker is blocked in a wait that depends on it (pool A's task waiting on pool
+/// B, whose task waits on A) fails the same way; see
+/// [`Pool`](crate::pool::Pool#calling-the-pool-from-its-own-tasks-and-callbacks) for what the
+/// crate can see and what it cannot.
 ///
 /// [`Pool::apply_async`]: crate::pool::Pool::apply_async
 ///
@@ -99,8 +106,9 @@ impl<T> AsyncResult<T> {
     ///
     /// # Errors
     ///
-    /// [`Error::PoolReentered`] inside a task or callback of the same pool; the task's own
-    /// failure comes from [`get`](Self::get).
+    /// [`Error::PoolReentered`] inside a task or callback of the same pool; [`Error::WaitCycle`]
+    /// when the pool's every worker is blocked in a wait that depends on this one; the task's
+    /// own failure comes from [`get`](Self::get).
     ///
     /// # Examples
     ///
@@ -115,12 +123,15 @@ impl<T> AsyncResult<T> {
     /// ```
     pub fn wait(&self) -> Result<()> {
         reentry::refuse_inside(self.slot.pool(), "wait")?;
-        self.slot.wait(None);
-        Ok(())
+        self.slot.wait(None, "wait").map(drop)
     }
 
     /// Blocks until the result is in or `timeout` has passed; returns whether it is in
     /// (Python's `wait(timeout)`). The result stays available either way.
+    ///
+    /// Returns `false` at once, without waiting, when the result can never come: the pool's
+    /// every worker is blocked in a wait that depends on this one (see [`Error::WaitCycle`];
+    /// [`get_timeout`](Self::get_timeout) says so as an error).
     ///
     /// # Examples
     ///
@@ -135,7 +146,9 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.slot.wait(Instant::now().checked_add(timeout))
+        self.slot
+            .wait(Instant::now().checked_add(timeout), "wait_timeout")
+            .unwrap_or(false)
     }
 
     /// Blocks until the result is in and returns it (Python's `get()`).
@@ -175,7 +188,9 @@ impl<T> AsyncResult<T> {
     ///
     /// The task's failure: [`Error::TaskPanicked`], [`Error::CallbackPanicked`],
     /// [`Error::WorkerDied`], [`Error::PoolTerminated`], [`Error::Serialization`], …;
-    /// [`Error::PoolReentered`] inside a task or callback of the same pool.
+    /// [`Error::PoolReentered`] inside a task or callback of the same pool;
+    /// [`Error::WaitCycle`] when the pool's every worker is blocked in a wait that depends on
+    /// this one, so the result could never come.
     ///
     /// # Examples
     ///
@@ -188,8 +203,13 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn get(self) -> Result<T> {
-        reentry::refuse_inside(self.slot.pool(), "get")?;
-        self.slot.wait(None);
+        self.get_for("get")
+    }
+
+    /// [`get`](Self::get) on behalf of `action` (`apply`, `map`…), which errors name.
+    pub(crate) fn get_for(self, action: &'static str) -> Result<T> {
+        reentry::refuse_inside(self.slot.pool(), action)?;
+        self.slot.wait(None, action)?;
         self.slot.take()
     }
 
@@ -200,8 +220,11 @@ impl<T> AsyncResult<T> {
     ///
     /// # Errors
     ///
-    /// [`Error::Timeout`] when the result is not in within `timeout`; otherwise as
-    /// [`get`](Self::get).
+    /// [`Error::Timeout`] when the result is not in within `timeout`; [`Error::WaitCycle`], at
+    /// once, when it can never come — a task waiting on its own one-worker pool, or a cycle of
+    /// waits across pools — however long `timeout` is (`Duration::MAX` included); otherwise
+    /// the task's failure, as [`get`](Self::get) (which refuses to wait inside the same pool
+    /// where this does not).
     ///
     /// # Examples
     ///
@@ -216,7 +239,10 @@ impl<T> AsyncResult<T> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn get_timeout(self, timeout: Duration) -> Result<T> {
-        if self.wait_timeout(timeout) {
+        if self
+            .slot
+            .wait(Instant::now().checked_add(timeout), "get_timeout")?
+        {
             self.slot.take()
         } else {
             Err(Error::Timeout { waited: timeout })
@@ -446,7 +472,8 @@ impl<T> MapResult<T> {
     /// # Errors
     ///
     /// The failure of the first failed item in input order (as [`AsyncResult::get`]);
-    /// [`Error::PoolReentered`] inside a task or callback of the same pool.
+    /// [`Error::PoolReentered`] inside a task or callback of the same pool;
+    /// [`Error::WaitCycle`] as for [`AsyncResult::get`].
     ///
     /// # Examples
     ///
@@ -461,11 +488,17 @@ impl<T> MapResult<T> {
         self.result.get()
     }
 
+    /// [`get`](Self::get) on behalf of `action` (`map`, `starmap`), which errors name.
+    pub(crate) fn get_for(self, action: &'static str) -> Result<Vec<T>> {
+        self.result.get_for(action)
+    }
+
     /// Like [`get`](Self::get), but gives up after `timeout`.
     ///
     /// # Errors
     ///
-    /// [`Error::Timeout`] when the map is not done within `timeout`; otherwise as
+    /// [`Error::Timeout`] when the map is not done within `timeout`; [`Error::WaitCycle`], at
+    /// once, when it can never be done, as for [`AsyncResult::get_timeout`]; otherwise as
     /// [`get`](Self::get).
     ///
     /// # Examples

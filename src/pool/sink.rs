@@ -364,7 +364,7 @@ mod tests {
         }));
         first.finish();
         second.fail_rest(|| Error::PoolTerminated);
-        assert!(slot.wait(None));
+        assert!(slot.wait(None, "get").unwrap());
         assert!(
             matches!(slot.take(), Err(Error::TaskPanicked { message, .. }) if message == "item 1")
         );

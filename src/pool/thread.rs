@@ -88,7 +88,7 @@ impl Driver for ThreadDriver {
 
 fn worker(crew: &Arc<Crew<ThreadDriver>>, ready: Ready) {
     // Everything this thread runs — initializer, tasks, callbacks — is this pool's code.
-    let _inside = reentry::enter(crew.driver.pool);
+    let _working = reentry::work_for(crew.driver.pool);
     let initialized = match &crew.driver.initializer {
         None => Ok(()),
         Some(init) => catch_unwind(AssertUnwindSafe(|| init())).map_err(|payload| {

@@ -11,14 +11,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-
 use super::spawn::{self, Launch, Worker};
 use super::worker::started_as_worker_without_init;
 use crate::error::WorkerExit;
 use crate::pool::backend::Config;
 use crate::pool::engine::{Crew, Driver, Ready};
+use crate::pool::reentry::{self, PoolId};
 use crate::pool::remote::wire::{self, EXIT, MAX_FRAME};
 use crate::pool::remote::{RemoteJob, entry};
 use crate::{Error, Result};
@@ -31,6 +29,8 @@ pub struct ProcessDriver {
     /// The pid of each driver's current worker, for `terminate` to kill. A driver clears its
     /// entry before it reaps the worker, so a pid here never names a reused process id.
     pids: Mutex<Vec<Option<u32>>>,
+    /// The pool the drivers serve: they are its workers (see `reentry`).
+    pool: PoolId,
 }
 
 /// What a driver shares with the others: the engine's crew, around this backend's part.
@@ -72,6 +72,7 @@ impl Driver for ProcessDriver {
             launch: Launch::for_this_program(initializer)?,
             max_tasks_per_child: config.max_tasks_per_child,
             pids: Mutex::new(vec![None; config.workers]),
+            pool: config.pool,
         })
     }
 
@@ -93,8 +94,8 @@ impl ProcessDriver {
             .iter()
             .flatten()
         {
-            // The worker may have just exited on its own; then there is nothing to kill.
-            let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
+            // The worker and what its tasks started: its process group (see `spawn`).
+            spawn::kill_group(*pid);
         }
     }
 
@@ -105,6 +106,9 @@ impl ProcessDriver {
 
 /// One driver: starts its worker, then feeds it chunks until told to stop.
 fn run_driver(shared: &WorkerProcesses, slot: usize, ready: Ready) {
+    // Everything this thread runs — callbacks, and the drops of arguments and unclaimed
+    // results — is the pool's code: a wait on the pool from here is refused, not a hang.
+    let _working = reentry::work_for(shared.driver.pool);
     let (mut worker, started) = match start_worker(shared, slot) {
         Ok(worker) => (Some(worker), Ok(())),
         Err(error) => (None, Err(error)),
@@ -199,19 +203,17 @@ fn start_worker(shared: &WorkerProcesses, slot: usize) -> Result<Worker> {
 /// Says goodbye to a worker (or kills it, if the pool was terminated) and reaps it.
 fn retire(shared: &WorkerProcesses, slot: usize, mut worker: Worker) {
     if shared.queue.is_terminated() {
-        let _ = worker.child.kill();
+        spawn::kill_group(worker.pid());
     } else {
         let _ = wire::write_frame(&mut worker.socket, &[EXIT]);
     }
     reap(shared, slot, worker);
 }
 
-/// Waits for a worker that has exited or is about to, and says how it ended.
+/// Waits for a worker that has exited or is about to, kills what its tasks left running (its
+/// process group), and says how it ended.
 fn reap(shared: &WorkerProcesses, slot: usize, mut worker: Worker) -> WorkerExit {
     shared.driver.set_pid(slot, None);
     drop(worker.socket); // a worker still reading sees the end of its input and exits
-    worker
-        .child
-        .wait()
-        .map_or(WorkerExit::Unknown, WorkerExit::from)
+    spawn::reap(&mut worker.child).map_or(WorkerExit::Unknown, WorkerExit::from)
 }

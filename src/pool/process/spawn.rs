@@ -9,6 +9,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use nix::libc;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
 
 use super::patient::Patient;
 use super::worker::{WORKER_ENV, exit_code};
@@ -93,8 +95,9 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
         command.stdout(Stdio::null());
     }
     // SAFETY: the closure runs in the forked child before exec and only makes async-signal-safe
-    // system calls (fcntl, prctl, getppid), as `pre_exec` requires; it allocates nothing, even
-    // on its error paths (`last_os_error` and `from_raw_os_error` hold a bare errno).
+    // system calls (fcntl, setpgid, prctl, getppid), as `pre_exec` requires; it allocates
+    // nothing, even on its error paths (`last_os_error` and `from_raw_os_error` hold a bare
+    // errno).
     unsafe {
         command.pre_exec(move || {
             // Keep the worker's end of the socket (and the copy of stdout) open across exec:
@@ -104,6 +107,11 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
                     return Err(io::Error::last_os_error());
                 }
             }
+            // The worker leads a process group of its own, which the processes its tasks
+            // start join: the pool kills the group with the worker (see `reap`).
+            if libc::setpgid(0, 0) == -1 {
+                return Err(io::Error::last_os_error());
+            }
             die_with_parent(parent)
         });
     }
@@ -112,17 +120,73 @@ pub(crate) fn spawn(launch: &Launch) -> Result<Worker> {
     })?;
     drop(workers_end); // the worker has its copy; ours would hide the worker's death from us
     drop(stdout);
+    // Opened before the handshake: until the child is reaped, its pid names no other process.
+    let pidfd = pidfd_of(child.id());
     let mut starting = Starting { child, socket };
     let shaken = handshake(&mut starting, launch);
     let Starting { mut child, socket } = starting;
-    match shaken.and_then(|()| Patient::new(socket).map_err(start_error)) {
+    match shaken.and_then(|()| Patient::watching(socket, pidfd).map_err(start_error)) {
         Ok(socket) => Ok(Worker { child, socket }),
         Err(error) => {
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_group(child.id());
+            let _ = reap(&mut child);
             Err(error)
         }
     }
+}
+
+/// Kills worker `pid` and every process of its group — what its tasks started, unless they
+/// left the group (`setsid`, `setpgid`). Call it only before the worker is reaped: until
+/// then its pid, which is the group's id, names nothing else.
+pub(crate) fn kill_group(pid: u32) {
+    // The group may be gone already (the worker exited, alone); then there is nothing to do.
+    let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
+}
+
+/// Waits for a worker to exit, kills what is left of its process group, and reaps it: a
+/// worker's descendants do not outlive it. The group is killed between the exit and the
+/// reaping, while the worker's pid still names the group and nothing else.
+pub(crate) fn reap(child: &mut Child) -> io::Result<ExitStatus> {
+    wait_without_reaping(child.id())?;
+    kill_group(child.id());
+    child.wait()
+}
+
+/// Blocks until child `pid` has exited, leaving it to be reaped.
+fn wait_without_reaping(pid: u32) -> io::Result<()> {
+    loop {
+        // SAFETY: `info` is a plain struct the call fills in; `pid` is our unreaped child.
+        let waited = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        match waited {
+            0 => return Ok(()),
+            _ if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => continue,
+            _ => return Err(io::Error::last_os_error()),
+        }
+    }
+}
+
+/// A pidfd for child `pid` (Linux 5.3 and later): readable once the process has exited,
+/// whoever else holds its socket open. `None` where there is none; the socket alone then
+/// tells of the worker's death, unless a process it forked holds the socket too.
+#[cfg(target_os = "linux")]
+fn pidfd_of(pid: u32) -> Option<OwnedFd> {
+    // SAFETY: a plain system call with integer arguments.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    // SAFETY: on success the call returned a new descriptor, owned by nothing else.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pidfd_of(_pid: u32) -> Option<OwnedFd> {
+    None
 }
 
 /// A close-on-exec copy of this process's stdout, if it has one.

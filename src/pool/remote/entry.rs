@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 
 use super::image::{in_main_image, main_image};
 use super::wire::{
-    self, EncodeError, ItemError, MAX_FRAME, OK, PANICKED, TOO_LARGE, UNSERIALISABLE,
+    self, EncodeError, ITEM_LENGTH, ItemError, MAX_FRAME, OK, PANICKED, TOO_LARGE, UNSERIALISABLE,
 };
 use crate::panic_message::catch;
 use crate::pool::task::Task;
@@ -176,7 +176,12 @@ where
 }
 
 /// Appends the outcome of a task that returned `value`: the value, or why it cannot be sent.
+///
+/// A result refused as too large is reported with the reply's size at that point plus the
+/// room kept for the outcomes after it — the size compared with `MAX_FRAME` — and how much of
+/// that is not the result: the reply so far, its tag and length, and the room kept.
 fn append_result<R: Serialize>(value: &R, out: &mut Vec<u8>, limit: usize) {
+    let overhead = out.len() + 1 + ITEM_LENGTH + (MAX_FRAME - limit);
     out.push(OK);
     let encoded = catch(|| wire::append_item(value, out, limit)).unwrap_or_else(|panic| {
         Err(EncodeError::Serde(format!(
@@ -192,7 +197,8 @@ fn append_result<R: Serialize>(value: &R, out: &mut Vec<u8>, limit: usize) {
     let appended = match failure {
         EncodeError::TooLarge { size } => {
             out.push(TOO_LARGE);
-            wire::append_item(&size, out, usize::MAX)
+            let whole = size + (MAX_FRAME - limit) as u64;
+            wire::append_item(&(whole, overhead as u64), out, usize::MAX)
         }
         EncodeError::Serde(message) => {
             out.push(UNSERIALISABLE);
@@ -253,6 +259,7 @@ mod tests {
         assert_eq!(check_code_offsets(), Ok(()));
         // SAFETY: `chunk_entry_at` checks the address before it forms a pointer.
         assert!(unsafe { chunk_entry_at(0u64.wrapping_sub(anchor_address() as u64)) }.is_none());
+        // SAFETY: as above: `init_entry_at` checks the address too.
         assert!(unsafe { init_entry_at(1 << 62) }.is_none());
     }
 }

@@ -13,12 +13,12 @@ use serde::de::DeserializeOwned;
 
 use super::entry::item_error;
 use super::wire::{
-    self, BAD_ARGUMENTS, EncodeError, ItemError, MAX_FRAME, OK, OUTCOMES, PANICKED, RUN, TOO_LARGE,
-    UNSERIALISABLE,
+    self, BAD_ARGUMENTS, EncodeError, ITEM_LENGTH, ItemError, MAX_FRAME, OK, OUTCOMES, PANICKED,
+    RUN, TOO_LARGE, UNSERIALISABLE,
 };
 use crate::Error;
 use crate::panic_message::catch;
-use crate::pool::buffer::Chunk;
+use crate::pool::buffer::{Chunk, Place};
 use crate::pool::sink::Sink;
 
 /// One chunk on its way to a worker process, with its types erased so one queue holds all.
@@ -41,17 +41,23 @@ pub(crate) struct TypedChunk<Args, R> {
     pub(crate) items: Option<Chunk<Args>>,
     /// `None` once the chunk has failed.
     pub(crate) sink: Option<Sink<R>>,
+    /// Where the chunk lies in its map, for a message that names it.
+    pub(crate) place: Place,
 }
 
 /// Why a chunk could not be sent; makes the same error for each of its items.
 enum Unsendable {
     Entry(String),
     Serde(&'static str, String),
-    TooLarge(u64),
+    /// The request frame's size when it passed the limit, and how much of it is not arguments.
+    TooLarge {
+        size: u64,
+        overhead: u64,
+    },
 }
 
 impl Unsendable {
-    fn error(&self) -> Error {
+    fn error(&self, place: &Place) -> Error {
         match self {
             Unsendable::Entry(reason) => Error::WorkerStart {
                 reason: reason.clone(),
@@ -61,10 +67,13 @@ impl Unsendable {
                 type_name,
                 message: message.clone(),
             },
-            Unsendable::TooLarge(size) => Error::TooLarge {
+            Unsendable::TooLarge { size, overhead } => Error::TooLarge {
                 what: "arguments",
                 size: *size,
                 limit: MAX_FRAME as u64,
+                overhead: *overhead,
+                items: place.items.clone(),
+                chunksize: place.chunksize,
             },
         }
     }
@@ -80,17 +89,26 @@ where
         let items = self.items.take().expect("a chunk is encoded once");
         frame.push(RUN);
         frame.extend_from_slice(&entry.to_le_bytes());
-        let count = u32::try_from(items.len()).map_err(|_| Unsendable::TooLarge(u64::MAX))?;
+        let count = u32::try_from(items.len()).map_err(|_| Unsendable::TooLarge {
+            size: u64::MAX,
+            overhead: 0,
+        })?;
         frame.extend_from_slice(&count.to_le_bytes());
+        // The frame's header, then a length before each item: what is not arguments.
+        let mut overhead = frame.len();
         let encoded = catch(|| {
             for item in items {
+                overhead += ITEM_LENGTH;
                 wire::append_item(&item, frame, MAX_FRAME)?;
             }
             Ok(())
         });
         match encoded {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(EncodeError::TooLarge { size })) => Err(Unsendable::TooLarge(size)),
+            Ok(Err(EncodeError::TooLarge { size })) => Err(Unsendable::TooLarge {
+                size,
+                overhead: overhead as u64,
+            }),
             Ok(Err(EncodeError::Serde(message))) => {
                 Err(Unsendable::Serde(type_name::<Args>(), message))
             }
@@ -105,9 +123,10 @@ where
     }
 
     /// Decodes every outcome of the reply into `sink`; a broken reply fails the rest.
-    fn decode_into(sink: &mut Sink<R>, mut rest: &[u8]) -> Result<(), String> {
-        for _ in 0..sink.len() {
-            let (outcome, tail) = decode_outcome::<R>(rest)?;
+    fn decode_into(sink: &mut Sink<R>, mut rest: &[u8], place: &Place) -> Result<(), String> {
+        for index in 0..sink.len() {
+            let (outcome, tail) =
+                decode_outcome::<R>(rest, place.items.start + index, place.chunksize)?;
             sink.push(outcome);
             rest = tail;
         }
@@ -129,7 +148,7 @@ where
             Ok(()) => true,
             Err(why) => {
                 if let Some(sink) = self.sink.take() {
-                    sink.fail_rest(|| why.error());
+                    sink.fail_rest(|| why.error(&self.place));
                 }
                 false
             }
@@ -141,7 +160,7 @@ where
             return;
         };
         match reply.split_first() {
-            Some((&OUTCOMES, rest)) => match Self::decode_into(&mut sink, rest) {
+            Some((&OUTCOMES, rest)) => match Self::decode_into(&mut sink, rest, &self.place) {
                 Ok(()) => sink.finish(),
                 Err(message) => sink.fail_rest(|| protocol(&message)),
             },
@@ -176,7 +195,11 @@ fn protocol(message: &str) -> Error {
 ///
 /// Each outcome is framed, so a result that does not decode — or whose `Deserialize` panics —
 /// fails alone, and the outcomes after it stay in step.
-fn decode_outcome<R: DeserializeOwned>(bytes: &[u8]) -> Result<(crate::Result<R>, &[u8]), String> {
+fn decode_outcome<R: DeserializeOwned>(
+    bytes: &[u8],
+    index: usize,
+    chunksize: usize,
+) -> Result<(crate::Result<R>, &[u8]), String> {
     let (&tag, rest) = bytes.split_first().ok_or("the worker's reply ends early")?;
     let (item, rest) = wire::split_item(rest).map_err(|_| "the worker's reply ends early")?;
     let broken = |e: ItemError| format!("an outcome in the worker's reply does not decode: {e:?}");
@@ -210,11 +233,17 @@ fn decode_outcome<R: DeserializeOwned>(bytes: &[u8]) -> Result<(crate::Result<R>
             type_name: type_name::<R>(),
             message: wire::decode_exact(item).map_err(broken)?,
         }),
-        TOO_LARGE => Err(Error::TooLarge {
-            what: "result",
-            size: wire::decode_exact(item).map_err(broken)?,
-            limit: MAX_FRAME as u64,
-        }),
+        TOO_LARGE => {
+            let (size, overhead) = wire::decode_exact(item).map_err(broken)?;
+            Err(Error::TooLarge {
+                what: "result",
+                size,
+                limit: MAX_FRAME as u64,
+                overhead,
+                items: index..index + 1,
+                chunksize,
+            })
+        }
         other => return Err(format!("unknown outcome tag {other} in the worker's reply")),
     };
     Ok((outcome, rest))

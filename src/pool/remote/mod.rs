@@ -33,6 +33,7 @@ where
 {
     Box::new(job::TypedChunk {
         entry: entry::chunk_entry::<F, Args>(),
+        place: chunk.place().clone(),
         items: Some(chunk),
         sink: Some(sink),
     })

@@ -28,7 +28,7 @@ use super::serde_text::{deserialize_error_text, serialize_error_text};
 /// The first bytes of every handshake: a stream that starts otherwise is not from a pool.
 pub(crate) const MAGIC: [u8; 8] = *b"CLABPOOL";
 /// Bumped whenever the frames change meaning.
-pub(crate) const PROTOCOL: u32 = 2;
+pub(crate) const PROTOCOL: u32 = 3;
 /// The most a frame may carry: 1 GiB. Larger arguments or results are refused with
 /// [`Error::TooLarge`](crate::Error::TooLarge) before they are sent.
 pub(crate) const MAX_FRAME: usize = 1 << 30;
@@ -193,6 +193,9 @@ pub(crate) fn append_within<T: Serialize + ?Sized>(
     })
 }
 
+/// The bytes before each item's own: its length.
+pub(crate) const ITEM_LENGTH: usize = 4;
+
 /// Encodes `value` as one item: its length as a `u32`, then its bytes.
 pub(crate) fn append_item<T: Serialize + ?Sized>(
     value: &T,
@@ -200,10 +203,10 @@ pub(crate) fn append_item<T: Serialize + ?Sized>(
     limit: usize,
 ) -> Result<(), EncodeError> {
     let mark = out.len();
-    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&[0; ITEM_LENGTH]);
     append_within(value, out, limit).inspect_err(|_| out.truncate(mark))?;
-    let len = u32::try_from(out.len() - mark - 4).expect("a frame's limit fits in a u32");
-    out[mark..mark + 4].copy_from_slice(&len.to_le_bytes());
+    let len = u32::try_from(out.len() - mark - ITEM_LENGTH).expect("a frame's limit fits in a u32");
+    out[mark..mark + ITEM_LENGTH].copy_from_slice(&len.to_le_bytes());
     Ok(())
 }
 
