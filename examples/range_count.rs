@@ -6,7 +6,7 @@
 //! cargo run --release --example range_count -- --backend processes
 //! cargo run --release --example range_count -- --rows 1000000 --seed 7 --workers 4
 //! cargo build --release --features mpi --example range_count
-//! mpirun -n 3 target/release/examples/range_count --backend mpi
+//! mpirun --oversubscribe -n 3 target/release/examples/range_count --backend mpi
 //! ```
 
 use std::process::ExitCode;
@@ -25,7 +25,7 @@ enum Backend {
     /// Worker processes running this same program (Python's `multiprocessing.Pool`).
     Processes,
     /// The other ranks of an MPI job (mpi4py's `MPIPoolExecutor`): build with `--features mpi`
-    /// and start with `mpirun -n 3`.
+    /// and start with `mpirun --oversubscribe -n 3` (`--oversubscribe`: more ranks than cores).
     Mpi,
 }
 
@@ -62,8 +62,9 @@ const MAX_ROWS: u64 = 10_000_000;
 /// table makes the point in about a second instead of ten.
 const PROCESS_APPLY_ROWS: usize = 20_000;
 
-/// Over MPI, `apply` in a loop waits for a rank that went to sleep between tasks — about a
-/// millisecond a row on the course machine (chapter 6): a tenth of the process pool's rows.
+/// Over MPI, each `apply` in a loop costs a round trip to a rank, which may have gone to sleep
+/// between tasks — thousands of times the time a row takes to count (chapter 6): a tenth of
+/// the process pool's rows keeps the run short on a busy machine.
 #[cfg(feature = "mpi")]
 const MPI_APPLY_ROWS: usize = 2_000;
 
@@ -117,7 +118,7 @@ fn run_mpi(_args: &Args) -> Result<(), LabError> {
         "mpi",
         "this program was built without the MPI backend: build it with `cargo build --release \
          --features mpi --example range_count` (needs `apt-get install libopenmpi-dev \
-         openmpi-bin libclang-dev`) and run it with `mpirun -n 3 \
+         openmpi-bin libclang-dev`) and run it with `mpirun --oversubscribe -n 3 \
          target/release/examples/range_count --backend mpi`",
     )))
 }

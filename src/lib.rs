@@ -4,10 +4,14 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod bench;
-/// Chapter 6: the same `Pool` over the ranks of an MPI job (feature `mpi`).
 #[cfg(feature = "mpi")]
 #[doc = include_str!("../docs/mpi.md")]
-#[doc = include_str!("../docs/scaling.svg")] // the chart ends the chapter's last section
+// The chart ends the chapter's last section: after a blank line, so that it is a block of its
+// own and not inside the paragraph before; scaled to the page (the file is 1120 px wide).
+#[doc = ""]
+#[doc = "<div class=\"chart\"><style>.chart svg { max-width: 100%; height: auto; }</style>"]
+#[doc = include_str!("../docs/scaling.svg")]
+#[doc = "</div>"]
 pub mod beyond_one_machine {}
 pub mod coro;
 pub mod course;

@@ -86,9 +86,17 @@ fn launch_all() -> Outcome {
         )?;
     }
     expect_success("exercise 3 agrees with the loop", 3, &shm, "range_count")?;
+    expect_success(
+        "32 worker ranks: the lab's map and imap_unordered give the sequential answer",
+        33,
+        &shm,
+        "many_ranks",
+    )?;
     expect_success("one rank: no workers, an error", 1, &shm, "one_rank")?;
     a_different_build_is_refused()?;
     a_task_that_kills_its_rank_ends_the_job()?;
+    one_map_across_two_hosts()?;
+    a_killed_remote_daemon_ends_the_job()?;
     println!("mpi: all scenarios passed");
     Ok(())
 }
@@ -137,6 +145,98 @@ fn a_task_that_kills_its_rank_ends_the_job() -> Outcome {
     }
     println!(
         "ok: a task that kills its rank: mpirun ended {} after {:.1?}",
+        out.status,
+        started.elapsed()
+    );
+    Ok(())
+}
+
+/// Where the fake `ssh` lives: mpirun runs the "remote" daemon through it.
+const FAKE_RSH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mpi/fake-rsh");
+
+/// The second "host": an address of the loopback network that no interface carries, so
+/// OpenMPI takes it for another machine and starts a daemon there through the agent, while
+/// the kernel delivers its traffic locally (all of 127.0.0.0/8 is loopback). No system file
+/// is edited.
+const SECOND_HOST: &str = "127.0.0.2";
+
+/// `mpirun` options for a job over two simulated hosts, two ranks each, talking over TCP; the
+/// hostfile is written into `dir`.
+fn two_hosts(dir: &std::path::Path) -> Result<Vec<String>, String> {
+    let hostfile = dir.join("hosts");
+    std::fs::write(
+        &hostfile,
+        format!("localhost slots=2\n{SECOND_HOST} slots=2\n"),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", hostfile.display()))?;
+    Ok([
+        "--hostfile",
+        &hostfile.to_string_lossy(),
+        "--mca",
+        "plm_rsh_agent",
+        FAKE_RSH,
+        "--mca",
+        "btl",
+        "self,tcp",
+        "--mca",
+        "btl_tcp_if_include",
+        "lo",
+        "--mca",
+        "oob_tcp_if_include",
+        "lo",
+    ]
+    .map(String::from)
+    .to_vec())
+}
+
+/// A scratch directory for one launch, removed by the caller.
+fn scratch(name: &str) -> Result<std::path::PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "clab-mpi-{name}-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+fn one_map_across_two_hosts() -> Outcome {
+    let dir = scratch("two-hosts")?;
+    let options = two_hosts(&dir);
+    let out = options.and_then(|options| {
+        let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        mpirun(&["-n", "4"], &options, &[], "two_hosts")
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    check(
+        &out?,
+        "one map across two hosts (a second daemon, TCP)",
+        true,
+    )
+}
+
+fn a_killed_remote_daemon_ends_the_job() -> Outcome {
+    let dir = scratch("kill-daemon")?;
+    let started = Instant::now();
+    let options = two_hosts(&dir);
+    let out = options.and_then(|options| {
+        let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        mpirun(&["-n", "4"], &options, &[], "kill_daemon")
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = out?; // `mpirun` checked that none of the job's processes is left
+    if out.status.success() {
+        return Err(format!("a killed daemon: mpirun succeeded\n{}", show(&out)));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !stdout.contains("killing daemon") {
+        return Err(format!(
+            "a killed daemon: the job ended before rank 0 killed the daemon\n{}",
+            show(&out)
+        ));
+    }
+    println!(
+        "ok: a killed remote daemon: mpirun ended {} after {:.1?}, no process left",
         out.status,
         started.elapsed()
     );
@@ -266,8 +366,11 @@ fn play(scenario: &str) -> Outcome {
         "api" => the_whole_api(),
         "one_rank" => one_rank(),
         "range_count" => range_count(),
+        "many_ranks" => many_ranks(),
         "other_build" => other_build(),
         "kill_rank" => kill_rank(),
+        "two_hosts" => across_two_hosts(),
+        "kill_daemon" => kill_daemon(),
         other => Err(format!("unknown scenario {other:?}")),
     }
 }
@@ -285,6 +388,40 @@ fn howmany_within_range(row: Vec<u8>, minimum: u8, maximum: u8) -> usize {
 fn fails_on_13(n: u64) -> u64 {
     assert!(n != 13, "thirteen is unlucky");
     n
+}
+
+/// The process that started this rank: `mpirun` itself on the first host, an OpenMPI daemon
+/// (`orted`, or `prted` from OpenMPI 5) on the second.
+fn parent_of_rank() -> (u32, String) {
+    let parent = std::os::unix::process::parent_id();
+    let name = std::fs::read_to_string(format!("/proc/{parent}/comm")).unwrap_or_default();
+    (parent, name.trim().to_owned())
+}
+
+fn is_daemon(name: &str) -> bool {
+    name == "orted" || name == "prted"
+}
+
+/// Polls `condition` every 20 ms for at most [`BOUND`]; returns whether it came true.
+fn wait_until(mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + BOUND;
+    while !condition() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+fn started_mark(gate: &str) -> String {
+    format!("{gate}.started")
+}
+
+/// A task that says it started, then waits (at most [`BOUND`]) until rank 0 creates `gate`.
+fn wait_for_file(gate: String) -> bool {
+    let _ = std::fs::write(started_mark(&gate), b"");
+    wait_until(|| std::path::Path::new(&gate).exists())
 }
 
 fn nap_then(n: u64) -> u64 {
@@ -544,6 +681,47 @@ fn the_whole_api() -> Outcome {
         "a new pool after terminate",
     )?;
 
+    // Dropping a pool whose task still runs: its rank finishes the task before another pool
+    // may have it, and the error says so (not that another pool holds it).
+    let gate = std::env::temp_dir().join(format!("clab-mpi-gate-{}", std::process::id()));
+    let gate_name = gate.to_string_lossy().into_owned();
+    let _ = std::fs::remove_file(&gate);
+    let _ = std::fs::remove_file(started_mark(&gate_name));
+    let _held = pool
+        .apply_async(wait_for_file, (gate_name.clone(),))
+        .map_err(e)?;
+    ensure(
+        wait_until(|| std::path::Path::new(&started_mark(&gate_name)).exists()),
+        "the gated task started",
+    )?;
+    drop(pool);
+    let refused = MpiPool::all_ranks();
+    std::fs::write(&gate, b"go").map_err(|err| err.to_string())?;
+    match refused {
+        Err(Error::Mpi { reason, .. })
+            if reason.contains("dropped") && !reason.contains("other pools") =>
+        {
+            println!("ok: all_ranks after dropping a pool whose task runs: {reason}");
+        }
+        Err(other) => {
+            return Err(format!(
+                "all_ranks while a dropped pool's task runs: {other}"
+            ));
+        }
+        Ok(_) => return Err("all_ranks while a dropped pool's task runs: a pool started".into()),
+    }
+    let mut pool = None;
+    ensure(
+        wait_until(|| {
+            pool = MpiPool::all_ranks().ok();
+            pool.is_some()
+        }),
+        "the rank comes back once the dropped pool's task is over",
+    )?;
+    let pool = pool.expect("checked");
+    let _ = std::fs::remove_file(&gate);
+    let _ = std::fs::remove_file(started_mark(&gate_name));
+
     // Dropping a pool with a task running: rank 0 still exits cleanly (it waits for the rank).
     let _late = pool.apply_async(nap_then, (300,)).map_err(e)?;
     std::thread::sleep(Duration::from_millis(50));
@@ -562,14 +740,57 @@ fn range_count() -> Outcome {
     ensure(report.backend == "mpi", "the report names the backend")
 }
 
+/// Rank 0 of many: one progress engine serves them all, and the answers are the loop's.
+fn many_ranks() -> Outcome {
+    use concurrency_lab::lab::range_count::{howmany_within_range_rowonly, random_rows};
+    let rows = random_rows(20_000, 7);
+    let sequential: Vec<usize> = rows
+        .iter()
+        .cloned()
+        .map(howmany_within_range_rowonly)
+        .collect();
+    let pool = MpiPool::all_ranks().map_err(e)?;
+    ensure(
+        pool.map(howmany_within_range_rowonly, rows.clone())
+            .map_err(e)?
+            == sequential,
+        "the lab's map over every rank",
+    )?;
+    let mut unordered: Vec<(usize, usize)> = pool
+        .imap_unordered(indexed_count, rows.into_iter().enumerate())
+        .chunksize(16)
+        .collect::<Result<_, _>>()
+        .map_err(e)?;
+    unordered.sort_unstable();
+    ensure(
+        unordered.into_iter().map(|(_, count)| count).eq(sequential),
+        "imap_unordered over every rank",
+    )
+}
+
+fn indexed_count((index, row): (usize, Vec<u8>)) -> (usize, usize) {
+    (
+        index,
+        concurrency_lab::lab::range_count::howmany_within_range_rowonly(row),
+    )
+}
+
 fn one_rank() -> Outcome {
-    match MpiPool::new(1) {
-        Err(Error::Mpi { reason, .. }) if reason.contains("rank 0 only") => Ok(()),
-        Err(other) => Err(format!(
-            "expected Error::Mpi about rank 0 only, got {other}"
-        )),
-        Ok(_) => Err("a pool started with one rank".into()),
+    for (how, pool) in [
+        ("MpiPool::new(1)", MpiPool::new(1)),
+        ("MpiPool::all_ranks()", MpiPool::all_ranks()),
+    ] {
+        match pool {
+            Err(Error::Mpi { reason, .. }) if reason.contains("rank 0 only") => {}
+            Err(other) => {
+                return Err(format!(
+                    "{how}: expected Error::Mpi about rank 0 only, got {other}"
+                ));
+            }
+            Ok(_) => return Err(format!("{how}: a pool started with one rank")),
+        }
     }
+    Ok(())
 }
 
 fn other_build() -> Outcome {
@@ -591,4 +812,56 @@ fn kill_rank() -> Outcome {
     // The rank exits without MPI_Finalize: mpirun ends the whole job, this rank included.
     let outcome = pool.apply(dies, (3,));
     Err(format!("rank 0 outlived its dead worker rank: {outcome:?}"))
+}
+
+/// Who started the ranks that ran 64 one-item tasks: [`parent_of_rank`] of each.
+fn parents_of_ranks(pool: &MpiPool) -> Result<Vec<(u32, String)>, String> {
+    pool.map_async_with(
+        |_: u32| parent_of_rank(),
+        0..64,
+        MapOptions::new().chunksize(1),
+    )
+    .map_err(e)?
+    .get_timeout(BOUND)
+    .map_err(e)
+}
+
+/// Rank 0 of four, over two simulated hosts: a map gives the sequential answer, and a second
+/// daemon started some of the ranks.
+fn across_two_hosts() -> Outcome {
+    let pool = MpiPool::all_ranks().map_err(e)?;
+    let expected: Vec<u64> = (0..2000).map(square).collect();
+    ensure(
+        pool.map(square, 0..2000).map_err(e)? == expected,
+        "map across two hosts",
+    )?;
+    let parents: BTreeSet<(u32, String)> = parents_of_ranks(&pool)?.into_iter().collect();
+    println!("rank 0: the worker ranks' parents: {parents:?}");
+    ensure(
+        parents.iter().any(|(_, name)| is_daemon(name)),
+        "a second OpenMPI daemon served ranks",
+    )
+}
+
+/// Rank 0 of four, over two simulated hosts: kills the second host's daemon while its ranks
+/// run tasks. mpirun must end the whole job; rank 0 outliving its bound is a failure.
+fn kill_daemon() -> Outcome {
+    let pool = MpiPool::all_ranks().map_err(e)?;
+    let daemon = parents_of_ranks(&pool)?
+        .into_iter()
+        .find(|(_, name)| is_daemon(name))
+        .ok_or("no rank was started by a second daemon")?;
+    let running = pool
+        .map_async_with(nap_then, vec![20_000; 12], MapOptions::new().chunksize(1))
+        .map_err(e)?;
+    std::thread::sleep(Duration::from_millis(300));
+    println!("rank 0: killing daemon {daemon:?}");
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    kill(Pid::from_raw(daemon.0 as i32), Signal::SIGKILL).map_err(|e| e.to_string())?;
+    let outcome = running.get_timeout(BOUND);
+    Err(format!(
+        "rank 0 outlived the killed daemon by {BOUND:?}: {:?}",
+        outcome.map(|v| v.len())
+    ))
 }

@@ -13,7 +13,7 @@ use super::wake::WakeWord;
 
 /// Where the receivers of a channel wait; every send on the channel must be followed by
 /// [`ring`](Bell::ring).
-pub(crate) struct Bell(pub(super) WakeWord);
+pub(crate) struct Bell(WakeWord);
 
 impl Bell {
     pub(crate) fn new() -> Self {

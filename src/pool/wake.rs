@@ -167,12 +167,6 @@ impl<const SHARED: bool> WakeWord<SHARED> {
         self.wake(i32::MAX.unsigned_abs());
     }
 
-    /// Whether any waiter spins or sleeps on this word now.
-    #[cfg(feature = "mpi")]
-    pub(crate) fn has_waiters(&self) -> bool {
-        self.spinners.load(Ordering::SeqCst) > 0 || self.has_sleepers()
-    }
-
     /// Whether any waiter has gone past its spin and sleeps, or is about to, now.
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn has_sleepers(&self) -> bool {

@@ -6,6 +6,8 @@
 //! others serve in [`init()`](super::init) until rank 0 exits.
 
 mod engine;
+mod progress;
+mod sends;
 mod spin;
 mod take_ahead;
 mod wait;
@@ -104,7 +106,9 @@ impl super::api::Pool<Mpi> {
     /// # Ok::<(), concurrency_lab::Error>(())
     /// ```
     pub fn all_ranks() -> Result<Self> {
-        Self::new(worker_ranks()?)
+        let root = world::rank0()?;
+        root.require_workers()?;
+        Self::new(root.worker_ranks())
     }
 }
 

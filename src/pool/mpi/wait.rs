@@ -7,7 +7,8 @@
 //! reply to a short task comes within microseconds; then asleep between probes, each sleep an
 //! eighth of the time waited so far, within [`FIRST_SLEEP`] and [`LONGEST_SLEEP`]. MPI offers
 //! no descriptor to sleep on until a message comes, so a sleeping wait sees a message up to one
-//! sleep late: at most an eighth late, or half a millisecond.
+//! sleep late: at most an eighth late, or half a millisecond. Rank 0's progress engine sleeps
+//! this way only while a rank owes it a reply; owing nothing, it sleeps until a pool wakes it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -15,8 +16,8 @@ use std::time::{Duration, Instant};
 use crate::pool::idle::ActiveWait;
 
 /// How long a wait probes without sleeping. Longer than the thread and process pools' 50 µs
-/// (`pool::idle`): a round trip to a rank passes through more hands — the caller, the rank's
-/// driver thread, the rank — and on a busy two-core machine a 50 µs window often closed before
+/// (`pool::idle`): a round trip to a rank passes through more hands — the caller, rank 0's
+/// engine thread (a driver thread per rank when this was measured), the rank — and on a busy two-core machine a 50 µs window often closed before
 /// the next request came, and the round trip took a millisecond of sleeps instead of 40 µs.
 pub(crate) const RANK_ACTIVE_WAIT: Duration = Duration::from_micros(200);
 /// The longest pause between two probes: the most a long task's result waits unseen.
@@ -59,13 +60,26 @@ impl Backoff {
 
     /// Pauses before the next probe.
     pub(crate) fn pause(&mut self) {
+        if !self.active() {
+            std::thread::sleep(self.sleep());
+        }
+    }
+
+    /// While the active part of the wait lasts: lets the CPU go briefly and returns `true`.
+    /// Then `false`: the caller should sleep for [`sleep`](Self::sleep) before probing again.
+    pub(crate) fn active(&mut self) -> bool {
         if let Some(active) = &mut self.active {
             if active.again() {
-                return;
+                return true;
             }
             self.active = None;
         }
-        std::thread::sleep(pause_after(self.started.elapsed()));
+        false
+    }
+
+    /// How long to sleep before the next probe, once the active part of the wait is over.
+    pub(crate) fn sleep(&self) -> Duration {
+        pause_after(self.started.elapsed())
     }
 }
 

@@ -1,25 +1,28 @@
 //! This process's place in the MPI job: starting MPI in [`init()`](crate::pool::init),
-//! checking that every rank runs the same build, and — on rank 0 — the one lock every MPI
-//! call goes through, the worker ranks the pools hold, and saying goodbye at exit.
+//! checking that every rank runs the same build, and — on rank 0 — the progress engine that
+//! makes every MPI call after that, the worker ranks the pools hold, and saying goodbye at
+//! exit.
 
 use std::hash::Hasher;
 use std::io::Read;
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
+
+use crossbeam::channel;
 
 use mpi::Threading;
 use mpi::Threading::Serialized;
-use mpi::datatype::Equivalence;
 use mpi::environment::Universe;
-use mpi::point_to_point::{Destination, Source};
-use mpi::topology::{Communicator, SimpleCommunicator};
+use mpi::point_to_point::Destination;
+use mpi::topology::Communicator;
 use mpi::traits::Root as _;
 
-use super::wait::Backoff;
+use super::progress::{Command, Handle};
 use crate::{Error, Result};
 
-/// The tags of the messages between rank 0 and a worker rank. Each worker rank has at most
-/// one request outstanding, so a tag is all a message needs besides its bytes.
+/// The tags of the messages between rank 0 and a worker rank. MPI keeps the messages between
+/// two ranks in order, and a rank answers its requests in order, so a tag is all a message
+/// needs besides its bytes.
 pub(crate) mod tag {
     use mpi::Tag;
 
@@ -56,19 +59,30 @@ static ROOT: OnceLock<std::result::Result<Root, String>> = OnceLock::new();
 
 /// Rank 0's view of the job.
 pub(crate) struct Root {
-    /// `Some` until MPI is finalised. Held around every MPI call: MPI runs at threading level
-    /// `Serialized` (any thread may call it, one at a time).
+    /// `Some` until MPI is finalised at exit. MPI runs at threading level `Serialized`: the
+    /// main thread starts and finalises it, the progress engine makes every call in between.
     universe: Mutex<Option<Universe>>,
     size: usize,
     /// Why no pool can start (ranks running another build, too low a threading level).
     unusable: Option<String>,
-    /// Which worker ranks a pool holds, by rank − 1.
-    held: Mutex<Vec<bool>>,
-    released: Condvar,
+    /// What each worker rank does for the pools, by rank − 1.
+    held: Mutex<Vec<Use>>,
+    /// Started by the first pool.
+    progress: OnceLock<Handle>,
 }
 
-/// An MPI call could not be made: MPI was finalised (rank 0 is exiting), or the message is
-/// too large for MPI.
+/// What a worker rank does for the pools.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Use {
+    /// No pool holds it.
+    Free,
+    /// A pool holds it.
+    Held,
+    /// Out of a pool that was dropped or terminated, it still runs that pool's chunks.
+    Finishing,
+}
+
+/// A message too large for MPI.
 pub(crate) struct Refused(pub(crate) String);
 
 /// Whether an MPI launcher started this process.
@@ -119,8 +133,8 @@ pub(crate) fn serve_if_worker_rank() {
         universe: Mutex::new(Some(universe)),
         size,
         unusable: unusable(&all, threading),
-        held: Mutex::new(vec![false; size.saturating_sub(1)]),
-        released: Condvar::new(),
+        held: Mutex::new(vec![Use::Free; size.saturating_sub(1)]),
+        progress: OnceLock::new(),
     }));
     // SAFETY: registers a plain `extern "C"` function; `atexit` has no other requirement.
     unsafe { nix::libc::atexit(finalize_at_exit) };
@@ -185,7 +199,7 @@ fn unusable(hashes: &[u64], threading: Threading) -> Option<String> {
     (threading < Serialized).then(|| {
         format!(
             "this MPI library offers threading level {threading:?}; the pool needs Serialized \
-             (rank 0 talks to its workers from several threads)"
+             (rank 0's progress engine talks to the ranks from a thread of its own)"
         )
     })
 }
@@ -228,7 +242,8 @@ pub(crate) fn rank0() -> Result<&'static Root> {
         None => Err(mpi_error(
             "this program was not started by mpirun, so it has no worker ranks: run it as \
              `mpirun -n 3 <program>` (rank 0 runs `main`, ranks 1 and 2 are the pool's workers; \
-             Debian: `apt-get install openmpi-bin`)",
+             with fewer than 3 cores add `--oversubscribe`; Debian: `apt-get install \
+             openmpi-bin`)",
         )),
     }
 }
@@ -239,126 +254,90 @@ impl Root {
         self.size - 1
     }
 
-    /// Reserves `count` free worker ranks for a pool.
-    pub(crate) fn claim(&self, count: usize) -> Result<Vec<i32>> {
+    /// Fails when the job has no worker rank at all (`mpirun -n 1`).
+    pub(crate) fn require_workers(&self) -> Result<()> {
         if self.size < 2 {
             return Err(mpi_error(
                 "the job has rank 0 only, so there is no worker rank: start it with \
-                 `mpirun -n N` for N ≥ 2",
+                 `mpirun -n N` for N ≥ 2 (on a machine with fewer than N cores, add \
+                 `--oversubscribe`)",
             ));
         }
+        Ok(())
+    }
+
+    /// Reserves `count` free worker ranks for a pool.
+    pub(crate) fn claim(&self, count: usize) -> Result<Vec<i32>> {
+        self.require_workers()?;
         let mut held = self.held();
-        let free: Vec<usize> = (0..held.len()).filter(|&i| !held[i]).take(count).collect();
+        let free: Vec<usize> = (0..held.len())
+            .filter(|&i| held[i] == Use::Free)
+            .take(count)
+            .collect();
         if free.len() < count {
+            let of = |what| held.iter().filter(|&&u| u == what).count();
             return Err(mpi_error(format!(
                 "{count} worker ranks asked for, but the job has {} (`mpirun -n {}`) and {} of \
-                 them are free; other pools hold the rest until they are dropped",
+                 them are free: {}",
                 self.size - 1,
                 self.size,
-                free.len()
+                free.len(),
+                busy_ranks(of(Use::Held), of(Use::Finishing))
             )));
         }
         for &i in &free {
-            held[i] = true;
+            held[i] = Use::Held;
         }
         Ok(free.into_iter().map(|i| i as i32 + 1).collect())
     }
 
-    /// Gives a worker rank back once it owes no reply.
+    /// Gives a worker rank back: it owes no reply.
     pub(crate) fn release(&self, rank: i32) {
-        self.held()[rank as usize - 1] = false;
-        self.released.notify_all();
+        self.held()[rank as usize - 1] = Use::Free;
     }
 
-    fn held(&self) -> MutexGuard<'_, Vec<bool>> {
+    /// Marks a worker rank out of its pool but still running the pool's chunks.
+    pub(crate) fn finishing(&self, rank: i32) {
+        self.held()[rank as usize - 1] = Use::Finishing;
+    }
+
+    fn held(&self) -> MutexGuard<'_, Vec<Use>> {
         self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `f` with the world communicator, holding the MPI lock.
-    fn with_world<T>(&self, f: impl FnOnce(&SimpleCommunicator) -> T) -> Result<T, Refused> {
-        let universe = self.universe.lock().unwrap_or_else(PoisonError::into_inner);
-        match &*universe {
-            Some(universe) => Ok(f(&universe.world())),
-            None => Err(finalised()),
+    /// The progress engine, started by the first pool.
+    pub(crate) fn progress(&'static self) -> Result<&'static Handle> {
+        if let Some(handle) = self.progress.get() {
+            return Ok(handle);
         }
-    }
-
-    /// Sends `bytes` to `rank` with `tag`, waiting as [`receive`](Self::receive) does until
-    /// MPI has taken them, without holding the MPI lock meanwhile.
-    pub(crate) fn send(&self, rank: i32, tag: mpi::Tag, bytes: &[u8]) -> Result<(), Refused> {
-        check_size(bytes.len())?;
-        mpi::request::scope(|scope| {
-            let mut request = self.with_world(|world| {
-                world
-                    .process_at_rank(rank)
-                    .immediate_send_with_tag(scope, bytes, tag)
-            })?;
-            let mut backoff = Backoff::new();
-            loop {
-                let universe = self.universe.lock().unwrap_or_else(PoisonError::into_inner);
-                if universe.is_none() {
-                    // MPI is gone while a send is pending: only when rank 0 aborts the job at
-                    // exit (`finalize_at_exit`). The scope then aborts this process, which
-                    // `MPI_Abort` ends anyway; a request cannot be dropped unfinished.
-                    std::mem::forget(request);
-                    return Err(finalised());
-                }
-                request = match request.test() {
-                    Ok(_) => return Ok(()),
-                    Err(pending) => pending,
-                };
-                drop(universe);
-                backoff.pause();
-            }
-        })
-    }
-
-    /// Waits for the next message from `rank` into `buf`, returning its tag, until `stop`
-    /// says to give up (`Ok(None)`).
-    pub(crate) fn receive(
-        &self,
-        rank: i32,
-        buf: &mut Vec<u8>,
-        stop: impl Fn() -> bool,
-    ) -> Result<Option<mpi::Tag>, Refused> {
-        let mut backoff = Backoff::new();
-        loop {
-            let received = self.with_world(|world| {
-                let (message, status) = world.process_at_rank(rank).immediate_matched_probe()?;
-                buf.resize(status.count(u8::equivalent_datatype()) as usize, 0);
-                message.matched_receive_into(&mut buf[..]);
-                Some(status.tag())
-            })?;
-            if received.is_some() {
-                return Ok(received);
-            }
-            if stop() {
-                return Ok(None);
-            }
-            backoff.pause();
+        // One engine only, even when two pools start at once: it is the one thread that
+        // makes MPI calls.
+        static STARTING: Mutex<()> = Mutex::new(());
+        let _starting = STARTING.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(handle) = self.progress.get() {
+            return Ok(handle);
         }
-    }
-
-    /// Waits until no pool holds a worker rank, or `deadline`; returns whether none does.
-    fn all_released(&self, deadline: Instant) -> bool {
-        let mut held = self.held();
-        while held.iter().any(|&h| h) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            held = self
-                .released
-                .wait_timeout(held, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        let handle = Handle::start(self, self.size).map_err(|source| Error::ThreadSpawn {
+            name: "mpi-progress".into(),
+            source,
+        })?;
+        Ok(self.progress.get_or_init(|| handle))
     }
 }
 
-fn finalised() -> Refused {
-    Refused("MPI was finalised: the program is exiting".into())
+/// Why the ranks asked for are not free, for `claim`'s error.
+fn busy_ranks(held: usize, finishing: usize) -> String {
+    let mut why = Vec::new();
+    if held > 0 {
+        why.push(format!("{held} held by other pools until they are dropped"));
+    }
+    if finishing > 0 {
+        why.push(format!(
+            "{finishing} still running tasks of a pool that was dropped or terminated (they \
+             come back when those tasks end)"
+        ));
+    }
+    why.join(", ")
 }
 
 /// MPI counts elements in a C `int`: one message carries less than 2 GiB.
@@ -380,7 +359,6 @@ extern "C" fn finalize_at_exit() {
     let Some(Ok(root)) = ROOT.get() else {
         return;
     };
-    let idle = root.all_released(Instant::now() + EXIT_GRACE);
     let Some(universe) = root
         .universe
         .lock()
@@ -390,17 +368,35 @@ extern "C" fn finalize_at_exit() {
         return;
     };
     let world = universe.world();
-    if !idle {
+    let said_goodbye = match root.progress.get() {
+        // No pool ever started: this thread is the only one that made MPI calls.
+        None => {
+            for rank in 1..world.size() {
+                world
+                    .process_at_rank(rank)
+                    .send_with_tag(&[0u8; 0][..], tag::EXIT);
+            }
+            true
+        }
+        Some(progress) => {
+            let (done, answer) = channel::bounded(1);
+            let exit = Command::Exit {
+                deadline: Instant::now() + EXIT_GRACE,
+                done,
+            };
+            // The engine answers by the deadline unless a callback it runs never returns.
+            progress.send(exit).is_ok()
+                && answer
+                    .recv_timeout(EXIT_GRACE + Duration::from_secs(1))
+                    .unwrap_or(false)
+        }
+    };
+    if !said_goodbye {
         eprintln!(
             "concurrency-lab: a worker rank still runs a task {EXIT_GRACE:?} after rank 0 \
              finished; aborting the MPI job"
         );
         world.abort(EXIT_ABORTED);
-    }
-    for rank in 1..world.size() {
-        world
-            .process_at_rank(rank)
-            .send_with_tag(&[0u8; 0][..], tag::EXIT);
     }
     drop(world);
     drop(universe); // MPI_Finalize
