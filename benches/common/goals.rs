@@ -58,12 +58,12 @@ impl std::fmt::Display for Target {
 #[derive(Debug)]
 pub(crate) struct Goal {
     /// The name rows use.
-    pub id: &'static str,
+    pub(crate) id: &'static str,
     /// The figure, as the table says it.
-    pub figure: &'static str,
-    pub target: Target,
+    pub(crate) figure: &'static str,
+    pub(crate) target: Target,
     /// The benchmark that measures it: `cargo bench --bench <bench>`.
-    pub bench: &'static str,
+    pub(crate) bench: &'static str,
 }
 
 /// Issue 19's goals, in the table's order, then issue 18's loaded/quiet ratios.
@@ -133,12 +133,12 @@ pub(crate) const GOALS: &[Goal] = &[
 /// One measured goal.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Row {
-    pub id: String,
-    pub ratio: f64,
+    pub(crate) id: String,
+    pub(crate) ratio: f64,
     /// When it was measured, in seconds since 1970 (UTC).
-    pub measured_at: u64,
+    pub(crate) measured_at: u64,
     /// What was compared, e.g. both times.
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 impl Row {

@@ -13,7 +13,7 @@ use super::wake::WakeWord;
 
 /// Where the receivers of a channel wait; every send on the channel must be followed by
 /// [`ring`](Bell::ring).
-pub(crate) struct Bell(pub(super) WakeWord);
+pub(crate) struct Bell(WakeWord);
 
 impl Bell {
     pub(crate) fn new() -> Self {
@@ -51,20 +51,21 @@ pub(crate) fn next_message<T>(receiver: &Receiver<T>, bell: &Bell) -> Option<T> 
     message
 }
 
-/// A wait that can only poll — for an MPI message, which no futex announces: spins through
-/// a number of polls first if asked, then yields between polls until its window has passed.
+/// A wait that can only poll — for an MPI message, which no futex announces (the MPI backend
+/// starts it in `mpi::spin`): spins through a number of polls first, then yields between
+/// polls until its window has passed.
 #[cfg(feature = "mpi")]
 pub(crate) struct ActiveWait {
     started: std::time::Instant,
     polls: u32,
     window: std::time::Duration,
+    /// Polls spent spinning in place before the first yield.
     spins: u32,
 }
 
 #[cfg(feature = "mpi")]
 impl ActiveWait {
-    /// Starts waiting now for at most `window`, spinning in place for the first `spins`
-    /// polls (see `mpi::spin`).
+    /// Starts waiting now for at most `window`, spinning in place for the first `spins` polls.
     pub(super) fn new(window: std::time::Duration, spins: u32) -> Self {
         ActiveWait {
             started: std::time::Instant::now(),
@@ -79,6 +80,7 @@ impl ActiveWait {
     pub(crate) fn again(&mut self) -> bool {
         self.polls += 1;
         if self.polls <= self.spins {
+            std::hint::spin_loop();
             std::hint::spin_loop();
             return true;
         }

@@ -10,17 +10,17 @@ use std::time::Instant;
 
 use super::callbacks::Callbacks;
 use super::reentry::{self, PoolId};
-use super::wake::{WakeWord, spin};
+use super::wake::{self, WakeWord};
 use crate::Result;
 
 pub(crate) struct Slot<T> {
     state: Mutex<State<T>>,
-    /// Mirrors `state.value.is_some()` so waiting can poll without taking the lock; shared
+    /// Where waiters sleep until `ready` (see `pool::wake`).
+    became_ready: WakeWord,
+    /// Mirrors `state.value.is_some()` so waiting can spin without taking the lock; shared
     /// with the wait-for graph (see `reentry`), which must not count a waiter whose result
     /// is in as blocked.
     ready: Arc<AtomicBool>,
-    /// Where waiters sleep until `ready` (see `pool::wake`).
-    became_ready: WakeWord,
     /// The pool computing the value: its callbacks run as that pool's code.
     pool: PoolId,
 }
@@ -37,8 +37,8 @@ impl<T> Slot<T> {
                 value: None,
                 callbacks,
             }),
-            ready: Arc::new(AtomicBool::new(false)),
             became_ready: WakeWord::new(),
+            ready: Arc::new(AtomicBool::new(false)),
             pool,
         }
     }
@@ -78,16 +78,16 @@ impl<T> Slot<T> {
     /// Waits until the value is in or `deadline` passes; returns whether it is in.
     ///
     /// Spins briefly first (see `pool::wake`): a pool's answer often arrives within
-    /// microseconds, and sleeping in the kernel would cost more than the wait itself. Before
-    /// it sleeps, it registers in the wait-for graph, which refuses — `Err(WaitCycle)` naming
+    /// microseconds, and sleeping in the kernel would cost more than the wait itself. Before it
+    /// sleeps, it registers in the wait-for graph, which refuses — `Err(WaitCycle)` naming
     /// `action` — a wait that could never end.
     pub(crate) fn wait(&self, deadline: Option<Instant>, action: &'static str) -> Result<bool> {
-        let ready = || self.is_ready().then_some(());
-        if ready().is_some() || spin(&mut { ready }).is_some() {
+        let mut poll = || self.is_ready().then_some(());
+        if poll().is_some() || wake::spin(&mut poll).is_some() {
             return Ok(true);
         }
         let _waiting = reentry::wait_on(self.pool, Some(Arc::clone(&self.ready)), action)?;
-        Ok(self.became_ready.wait_for(ready, deadline).is_some())
+        Ok(self.became_ready.sleep_for(poll, deadline).is_some())
     }
 
     /// Takes the value out; only for the handle's consuming `get`, after `wait` said it is in.

@@ -106,6 +106,19 @@ impl<const SHARED: bool> WakeWord<SHARED> {
         found
     }
 
+    /// The sleeping half of [`wait_for`](Self::wait_for), without its spin: for a caller that
+    /// spun already (with [`spin`]) and had something to do before sleeping.
+    pub(crate) fn sleep_for<T>(
+        &self,
+        mut poll: impl FnMut() -> Option<T>,
+        deadline: Option<Instant>,
+    ) -> Option<T> {
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        let found = self.sleep(&mut poll, deadline);
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        found
+    }
+
     /// The sleeping part of [`wait_for`](Self::wait_for), counted among the sleepers.
     fn sleep<T>(
         &self,
