@@ -1,10 +1,6 @@
 #![doc = include_str!("../docs/overview.md")]
-#![deny(
-    missing_docs,
-    rust_2018_idioms,
-    unreachable_pub,
-    missing_debug_implementations
-)]
+// The crate's lints (missing_docs, unreachable_pub, …) are in Cargo.toml's `[lints]`, which
+// reaches the tests, benches and examples too.
 #![doc(test(attr(deny(warnings))))]
 
 pub mod bench;

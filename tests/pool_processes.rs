@@ -381,6 +381,7 @@ fn makes_calls_back(n: u64) -> CallsBack {
 fn fork_a_long_lived_child() -> u32 {
     // SAFETY: the child makes only async-signal-safe calls (sleep, _exit) before it ends.
     match unsafe { nix::unistd::fork() } {
+        // SAFETY: sleep and _exit are async-signal-safe, as a forked child needs.
         Ok(nix::unistd::ForkResult::Child) => unsafe {
             nix::libc::sleep(600);
             nix::libc::_exit(0)

@@ -5,13 +5,13 @@
 //! processors there are.
 
 /// The speedup Amdahl's law predicts on `processors` processors for a serial fraction `serial`.
-pub fn speedup(serial: f64, processors: f64) -> f64 {
+pub(crate) fn speedup(serial: f64, processors: f64) -> f64 {
     1.0 / (serial + (1.0 - serial) / processors)
 }
 
 /// Amdahl's law fitted to measured points: `scale * speedup(serial, p)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Fit {
+pub(crate) struct Fit {
     /// The fraction of the work that does not run in parallel, in `0..=1`.
     pub serial: f64,
     /// The speedup on one processor: below 1 when using the workers at all costs time.
@@ -20,7 +20,7 @@ pub struct Fit {
 
 impl Fit {
     /// The fitted speedup on `processors` processors.
-    pub fn at(&self, processors: f64) -> f64 {
+    pub(crate) fn at(&self, processors: f64) -> f64 {
         self.scale * speedup(self.serial, processors)
     }
 }
@@ -31,7 +31,7 @@ impl Fit {
 /// problem in one unknown), so only the serial fraction is searched: scanned in steps of a
 /// thousandth, then the best step refined by a golden-section search. With one parameter in
 /// a bounded range, that is exact enough and cannot diverge.
-pub fn fit(points: &[(f64, f64)]) -> Fit {
+pub(crate) fn fit(points: &[(f64, f64)]) -> Fit {
     let with_best_scale = |serial: f64| -> Fit {
         let shape = |p: f64| speedup(serial, p);
         let along: f64 = points.iter().map(|&(p, s)| s * shape(p)).sum();

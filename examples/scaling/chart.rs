@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use super::amdahl;
 
 /// One backend's measurements on one workload.
-pub struct Series {
+pub(crate) struct Series {
     /// The backend's name, as in the legend.
     pub name: &'static str,
     pub color: RGBColor,
@@ -19,13 +19,13 @@ pub struct Series {
 }
 
 /// One workload's panel.
-pub struct Panel {
+pub(crate) struct Panel {
     pub title: String,
     pub series: Vec<Series>,
 }
 
 /// Draws `panels` side by side into an SVG file at `out`.
-pub fn draw(out: &Path, panels: &[Panel], cores: usize) -> Result<(), Box<dyn Error>> {
+pub(crate) fn draw(out: &Path, panels: &[Panel], cores: usize) -> Result<(), Box<dyn Error>> {
     let max_workers = panels
         .iter()
         .flat_map(|panel| &panel.series)

@@ -38,6 +38,8 @@ struct Allocation<T> {
 // SAFETY: the allocation only hands out elements to chunks; moving or sharing it between
 // threads moves or shares `T`s, so `T: Send` is what it takes.
 unsafe impl<T: Send> Send for Allocation<T> {}
+// SAFETY: as for `Send`: a shared allocation hands each element to one chunk only, so sharing
+// it never shares a `T` between threads.
 unsafe impl<T: Send> Sync for Allocation<T> {}
 
 impl<T> Allocation<T> {
@@ -365,6 +367,7 @@ pub(crate) fn map_into<A, R>(
         // SAFETY: `next..next + n` are this chunk's unread items, and `written..written + n`
         // this range's unwritten slots (checked above): no one else touches either.
         let from = unsafe { input.input.ptr.add(input.next) };
+        // SAFETY: as above, for the output's slot: in bounds, this range's, not written yet.
         let to = unsafe { output.base().add(output.written) };
         let mut advance = Advance {
             done: 0,

@@ -2,9 +2,10 @@
 
 use std::fmt;
 
+use super::api::Pool;
 use super::backend::{Backend, Config, Engine, Runs};
+use super::cpu_count;
 use super::reentry::PoolId;
-use super::{Pool, cpu_count};
 use crate::{Error, Result};
 
 /// Configures a [`Pool`] before starting it.

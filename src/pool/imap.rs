@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use crossbeam::channel::{self, Receiver, Sender};
 
+use super::api::Pool;
 use super::backend::{Backend, Runs};
 use super::buffer::Chunk;
 use super::sink::Sink;
-use super::{Pool, Task};
+use super::task::Task;
 use crate::panic_message::catch;
 use crate::{Error, Result};
 

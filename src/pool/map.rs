@@ -5,14 +5,16 @@
 
 use std::sync::Arc;
 
+use super::api::Pool;
 use super::backend::{Backend, Runs};
 use super::buffer::split_map;
 use super::chunksize::default_chunksize;
 use super::imap::IMap;
+use super::options::MapOptions;
 use super::result::MapResult;
 use super::sink::{MapState, Sink};
 use super::slot::Slot;
-use super::{MapOptions, Pool, Task};
+use super::task::Task;
 use crate::panic_message::catch;
 use crate::{Error, Result};
 

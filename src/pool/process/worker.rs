@@ -176,7 +176,11 @@ fn restore_stdout(pools: RawFd) {
 fn set_close_on_exec(fd: RawFd) -> std::io::Result<()> {
     // SAFETY: plain system calls on a descriptor this process owns.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
-    if flags == -1 || unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } == -1 {
+    if flags == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } == -1 {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())

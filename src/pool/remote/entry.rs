@@ -259,6 +259,7 @@ mod tests {
         assert_eq!(check_code_offsets(), Ok(()));
         // SAFETY: `chunk_entry_at` checks the address before it forms a pointer.
         assert!(unsafe { chunk_entry_at(0u64.wrapping_sub(anchor_address() as u64)) }.is_none());
+        // SAFETY: as above: `init_entry_at` checks the address too.
         assert!(unsafe { init_entry_at(1 << 62) }.is_none());
     }
 }
