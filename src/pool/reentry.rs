@@ -128,9 +128,13 @@ pub(crate) struct Working {
 impl Drop for Working {
     fn drop(&mut self) {
         WORKER_OF.with(|worker_of| worker_of.set(None));
-        let me = key();
-        graph().retain(|node| !(node.thread == me && node.worker_of == Some(self.pool)));
+        forget_worker(&mut graph(), key(), self.pool);
     }
+}
+
+/// Removes thread `me`'s node as a worker of `pool`, and no other.
+fn forget_worker(nodes: &mut Vec<Node>, me: u64, pool: PoolId) {
+    nodes.retain(|node| !(node.thread == me && node.worker_of == Some(pool)));
 }
 
 /// Whether this thread serves `pool` (a worker thread, or a process pool's driver).
@@ -450,6 +454,18 @@ mod tests {
         assert_eq!(nodes.len(), 1, "an unknown thread changes nothing");
     }
 
+    #[test]
+    fn a_worker_that_leaves_takes_only_its_own_node() {
+        let (a, b) = (PoolId::fresh(), PoolId::fresh());
+        let mut nodes = vec![worker(1, a, None), worker(2, a, None), worker(3, b, None)];
+        forget_worker(&mut nodes, 1, a);
+        let left: Vec<(u64, Option<PoolId>)> =
+            nodes.iter().map(|n| (n.thread, n.worker_of)).collect();
+        assert_eq!(left, [(2, Some(a)), (3, Some(b))]);
+        forget_worker(&mut nodes, 3, a);
+        assert_eq!(nodes.len(), 2, "thread 3 is not a worker of A");
+    }
+
     /// Two real threads: one serves pool A and waits on B; this one serves B and tries to
     /// wait on A — the wait that would close the cycle — and is refused; once the other's
     /// wait is over, the same wait is allowed.
@@ -501,6 +517,12 @@ mod tests {
             );
             done_tx.send(()).unwrap();
             other.join().unwrap();
+            assert!(
+                graph()
+                    .iter()
+                    .any(|node| node.thread == key() && node.worker_of == Some(b)),
+                "the other thread's leaving does not take this one's node"
+            );
             assert!(
                 wait_on(a, None, "apply").is_ok(),
                 "A's worker waits no more"
