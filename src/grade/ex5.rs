@@ -23,6 +23,11 @@ const DRAWS: std::ops::RangeInclusive<usize> = 500..=700;
 /// least this share of them. Uniform delays put a quarter in each; whole seconds 0–4 put a
 /// fifth in each of the first three bins and two fifths in the last.
 const LEAST_SHARE: f64 = 0.1;
+/// The bins of [`not_too_even`]: tenths of a second over 0–4 s.
+const EVEN_BINS: usize = 40;
+/// Below this chi-squared statistic over [`EVEN_BINS`] bins, one call's delays are spread too
+/// evenly to be random (see [`not_too_even`]).
+const TOO_EVEN: f64 = 4.0;
 /// The longest the gather may take in real time. Its clock is paused, so 4 s of waiting — or
 /// the 200 s of a sequential gather — take milliseconds; only a gather stuck for good reaches
 /// this.
@@ -101,8 +106,9 @@ pub type Gather<F> = fn(tasks: Vec<LabTask>) -> F;
 ///
 /// - **delays** (1 point): two calls, `random_delays(n)` and `random_delays(m)` with `n`, `m`
 ///   drawn from 500–700 at grading time, give `n` and `m` delays, none above 4 s, spread over
-///   the range (each one-second bin holds at least a tenth of them), and the second call's
-///   delays are not the first's again.
+///   the range (each one-second bin holds at least a tenth of them) but no more evenly than
+///   random delays can be (a grid `4000 * i / n` ms fails), and the second call's delays are
+///   not the first's again.
 /// - **gather** (1 point): `gather`, given 100 [`LabTask`]s with the grader's delays (0–4 s,
 ///   drawn at grading time), passes the [`RunReport`]: every task started and finished once, none before
 ///   its delay, in the order they fell due, and the whole run took about the longest delay,
@@ -166,6 +172,8 @@ fn delays_part(random_delays: RandomDelays) -> Result<(), Text> {
         ));
     }
     spread(&all)?;
+    not_too_even(&first)?;
+    not_too_even(&second)?;
     let common = first.len().min(second.len());
     if first[..common] == second[..common] {
         return Err(text!(
@@ -202,6 +210,42 @@ fn spread(delays: &[Duration]) -> Result<(), Text> {
             ))
         }
     }
+}
+
+/// Whether one call's `delays` (none above 4 s) are spread no more evenly than random ones
+/// can be: a grid such as `4000 * i / n` ms, shuffled or rotated, fills every tenth of a second
+/// with as many delays as the next — too good to be true.
+///
+/// The test is Pearson's chi-squared over [`EVEN_BINS`] bins. A grid's statistic is below
+/// `EVEN_BINS² / n` (every bin within one of its share), under 3.2 for the 500 or more delays a
+/// call gives; random uniform delays follow a chi-squared law of 39 degrees of freedom (mean
+/// 39), below [`TOO_EVEN`] with a chance under 10⁻¹² (its CDF at 4 is about
+/// 2¹⁹·⁵ e⁻² / Γ(20.5)). Delays on a coarse grid (whole seconds, or tenths) pile up in few
+/// bins: their statistic is large, and they pass.
+fn not_too_even(delays: &[Duration]) -> Result<(), Text> {
+    if delays.is_empty() {
+        return Ok(());
+    }
+    let mut bins = [0_usize; EVEN_BINS];
+    let width = MAX_DELAY.as_secs_f64() / EVEN_BINS as f64;
+    for delay in delays {
+        // 4 s itself goes in the last bin.
+        bins[((delay.as_secs_f64() / width) as usize).min(EVEN_BINS - 1)] += 1;
+    }
+    let expected = delays.len() as f64 / EVEN_BINS as f64;
+    let chi_squared: f64 = bins
+        .iter()
+        .map(|&held| (held as f64 - expected).powi(2) / expected)
+        .sum();
+    if chi_squared < TOO_EVEN {
+        return Err(text!(
+            "opóźnienia są rozłożone zbyt równo, by były losowe (χ² = {chi_squared:.2}): \
+             losuj je, zamiast rozstawiać co stały krok",
+            "the delays are spread too evenly to be random (χ² = {chi_squared:.2}): draw them \
+             at random instead of spacing them a fixed step apart"
+        ));
+    }
+    Ok(())
 }
 
 fn gather_part<F: Future<Output = ()> + 'static>(gather: Gather<F>) -> Result<(), Text> {
@@ -521,6 +565,53 @@ mod tests {
         ] {
             assert_eq!(delays_part(delays), Ok(()));
         }
+    }
+
+    #[test]
+    fn delays_on_an_even_grid_fail_even_when_rotated_between_calls() {
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        fn grid(count: usize) -> Vec<Duration> {
+            let mut delays: Vec<Duration> = (0..count as u64)
+                .map(|i| Duration::from_millis(4_000 * i / count as u64))
+                .collect();
+            let turn = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            delays.rotate_left(turn % count);
+            delays
+        }
+        async fn together(tasks: Vec<LabTask>) {
+            futures::future::join_all(tasks.into_iter().map(LabTask::run)).await;
+        }
+        let why = failure(&check(grid, together), "delays").unwrap();
+        assert!(why.contains("too evenly"), "{why}");
+    }
+
+    #[test]
+    fn not_too_even_draws_the_line_at_its_bound() {
+        let ms = |ms: &[u64]| -> Vec<Duration> {
+            ms.iter().map(|&ms| Duration::from_millis(ms)).collect()
+        };
+        // Forty delays, one in each tenth of a second: χ² = 0.
+        let one_each: Vec<u64> = (0..40).map(|i| i * 100 + 50).collect();
+        assert!(not_too_even(&ms(&one_each)).is_err());
+        // Move three of them into the first bin: expected 1 a bin, so χ² = 3·1 + (4−1)² = 12.
+        let mut crowded = one_each.clone();
+        for moved in &mut crowded[1..4] {
+            *moved = 10;
+        }
+        assert_eq!(not_too_even(&ms(&crowded)), Ok(()));
+        // Move one: χ² = 1 + (2−1)² = 2, still too even; two: 2 + (3−1)² = 6, not.
+        let mut one_moved = one_each.clone();
+        one_moved[1] = 10;
+        assert!(not_too_even(&ms(&one_moved)).is_err());
+        let mut two_moved = one_each.clone();
+        two_moved[1] = 10;
+        two_moved[2] = 10;
+        assert_eq!(not_too_even(&ms(&two_moved)), Ok(()));
+        // 4 s itself counts in the last bin; nothing at all is not judged here.
+        let mut at_four = one_each.clone();
+        at_four[39] = 4_000;
+        assert!(not_too_even(&ms(&at_four)).is_err());
+        assert_eq!(not_too_even(&[]), Ok(()));
     }
 
     #[test]
