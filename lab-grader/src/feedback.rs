@@ -128,12 +128,12 @@ fn exercise_section(text: &mut String, exercise: Exercise, result: &ExerciseResu
         let _ = writeln!(text, "{why}\n");
     }
     for part in &result.parts {
-        match &part.failure {
-            None => {
-                let _ = writeln!(text, "- ✓ {}", part.name);
+        match part.in_lang(lang) {
+            (name, None) => {
+                let _ = writeln!(text, "- ✓ {name}");
             }
-            Some(failure) => {
-                let _ = writeln!(text, "- ✗ {}: {failure}", part.name);
+            (name, Some(failure)) => {
+                let _ = writeln!(text, "- ✗ {name}: {failure}");
             }
         }
     }
@@ -290,6 +290,7 @@ mod tests {
                 .map(|(failure, name)| PartResult {
                     name: name.into(),
                     failure: failure.map(str::to_owned),
+                    polish: None,
                 })
                 .collect(),
         }
@@ -328,6 +329,21 @@ mod tests {
         assert!(en.contains("## Exercise 5: 0/2"), "{en}");
         assert!(en.contains("ran past 60 s"), "{en}");
         assert!(en.contains("Ignored files:"), "{en}");
+    }
+
+    #[test]
+    fn parts_speak_polish_when_the_check_gave_polish() {
+        let mut exercise = graded([None, Some("times are constants")]);
+        exercise.parts[0].polish = Some(("plik".into(), None));
+        exercise.parts[1].polish = Some(("zegary".into(), Some("czasy są stałe".into())));
+        let result = student(vec![exercise]);
+        let pl = feedback(&result, Lang::Pl);
+        assert!(pl.contains("- ✓ plik\n- ✗ zegary: czasy są stałe"), "{pl}");
+        let en = feedback(&result, Lang::En);
+        assert!(
+            en.contains("- ✓ file\n- ✗ clocks: times are constants"),
+            "{en}"
+        );
     }
 
     #[test]

@@ -104,6 +104,7 @@ mod tests {
         let part = |failure: Option<&str>| PartResult {
             name: "p".into(),
             failure: failure.map(str::to_owned),
+            polish: None,
         };
         let mut exercises: Vec<ExerciseResult> = Exercise::ALL
             .iter()

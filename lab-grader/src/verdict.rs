@@ -125,6 +125,34 @@ pub struct PartResult {
     pub name: String,
     /// `None` when it passed; otherwise what failed and why (the check's words).
     pub failure: Option<String>,
+    /// The name and the failure in Polish, as the check gave them (`grade::Part` serializes
+    /// them as `polish`); `None` from a check that gave English only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub polish: Option<(String, Option<String>)>,
+}
+
+impl PartResult {
+    /// The part's name and failure in `lang`: the Polish ones when the check gave them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lab_grader::{Lang, PartResult};
+    ///
+    /// let part = PartResult {
+    ///     name: "file".into(),
+    ///     failure: Some("no file".into()),
+    ///     polish: Some(("plik".into(), Some("brak pliku".into()))),
+    /// };
+    /// assert_eq!(part.in_lang(Lang::Pl), ("plik", Some("brak pliku")));
+    /// assert_eq!(part.in_lang(Lang::En), ("file", Some("no file")));
+    /// ```
+    pub fn in_lang(&self, lang: crate::Lang) -> (&str, Option<&str>) {
+        match (&self.polish, lang) {
+            (Some((name, failure)), crate::Lang::Pl) => (name, failure.as_deref()),
+            _ => (&self.name, self.failure.as_deref()),
+        }
+    }
 }
 
 /// One exercise of one submission, graded.

@@ -17,13 +17,16 @@ const BOUND: Duration = Duration::from_secs(30);
 /// on: a plausible reading once could be luck, and the fastest of several is what a loaded
 /// machine cannot spoil.
 const PAIRS: usize = 3;
-/// The long name's length, in characters, is drawn (roughly) from this range at grading time: megabytes
-/// to write and read, where the short name is a few bytes.
-const LONG_NAME: std::ops::Range<usize> = 1_000_000..2_000_000;
+/// The long name's length, in characters, is drawn (roughly) from this range at grading time:
+/// tens of megabytes to write and read, where the short name is a few bytes. Creating a file
+/// has a fixed cost (half a millisecond was seen for a 4-byte write on a loaded virtual
+/// machine, about what 2 MB more added): the long name must be long enough for its bytes, not
+/// that fixed cost, to dominate its time.
+const LONG_NAME: std::ops::Range<usize> = 16_000_000..32_000_000;
 /// How many times longer the fastest long-name step must take than the fastest short-name one.
-/// Writing and reading a megabyte takes hundreds of times as long as a few bytes (on every
-/// machine, since both are measured in the same run); a time that does not grow with the work
-/// was not measured around it.
+/// Writing and reading tens of megabytes takes tens to thousands of times as long as a few
+/// bytes (on every machine, since both are measured in the same run); a time that does not
+/// grow with the work was not measured around it.
 const GROWTH: u64 = 4;
 /// No file operation (a system call or more) takes less CPU or elapsed time than this: a
 /// smaller figure is in another unit than nanoseconds.
@@ -84,8 +87,8 @@ pub type WriteAndRead = fn(path: &Path, name: &str, index: u64) -> io::Result<Ro
 ///   around the operation: at least 200 ns (nothing touching a file is faster, so a smaller
 ///   figure is in µs or ms) and no more than the grader's own reading of the same clock around
 ///   the whole call (so not a clock's absolute value, nor the wrong clock's span). And the
-///   times follow the work: calls with a name of a few letters and calls with a name of a
-///   million or more (its length drawn at grading time) alternate, and on each clock the
+///   times follow the work: calls with a name of a few letters and calls with a name of
+///   16 million or more (its length drawn at grading time) alternate, and on each clock the
 ///   fastest long write (and read) must take at least 4 times the fastest short one — really
 ///   it takes hundreds of times as long. Made-up or constant times fail.
 ///
